@@ -1,0 +1,219 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.Intrinsics;
+
+namespace Store.Index;
+
+/// <summary>
+/// A hash bucket page: a small Swiss table of slots plus a heap of records growing down from the
+/// page end. Little-endian.
+/// <code>
+/// 0    16   PageHeader   kind Bucket, next = overflow page of the same bucket (0 = none), fieldA/B = 0
+/// 16   u32  heapStart    lowest byte used by records (pageSize when empty)
+/// 20   u32  deadBytes    heap bytes of deleted records, reclaimed by the next rewrite
+/// 24   u16  liveCount
+/// 26   u16  tombstones
+/// 28   u32  reserved (zero)
+/// 32   u8[S]  tags       0x00–0x7F: 7 hash bits of a live record; 0x80 empty; 0xFE deleted
+/// 32+S u16[S] offsets    record offset per slot
+/// ..   heap
+/// record: u16 keyLength | u8 flags (bit 0: value in a blob chain) | u8 reserved | u32 valueLength
+///         | key | value, or u32 first blob page when external
+/// </code>
+/// S = pageSize / 32 slots, probed 16 at a time (one SIMD compare) starting at a group chosen by
+/// hash bits independent of the bucket and the tag. Lookups stop at the first group with an empty
+/// slot; deletes leave tombstones so that rule stays true.
+/// </summary>
+internal static class BucketPage
+{
+    public const int HeapStartOffset = 16;
+    public const int DeadBytesOffset = 20;
+    public const int LiveCountOffset = 24;
+    public const int TombstonesOffset = 26;
+    public const int TagsOffset = 32;
+    public const int RecordHeaderSize = 8;
+    public const int GroupWidth = 16;
+
+    public const byte EmptyTag = 0x80;
+    public const byte TombstoneTag = 0xFE;
+    public const byte ExternalValueFlag = 0x01;
+
+    public static int SlotCount(int pageSize) => pageSize / 32;
+
+    public static int OffsetsOffset(int pageSize) => TagsOffset + SlotCount(pageSize);
+
+    /// <summary>First heap byte: where the slot arrays end.</summary>
+    public static int HeapFloor(int pageSize) => TagsOffset + (SlotCount(pageSize) * 3);
+
+    public static int HeapStart(ReadOnlySpan<byte> page) => (int)BinaryPrimitives.ReadUInt32LittleEndian(page[HeapStartOffset..]);
+
+    public static int DeadBytes(ReadOnlySpan<byte> page) => (int)BinaryPrimitives.ReadUInt32LittleEndian(page[DeadBytesOffset..]);
+
+    public static int LiveCount(ReadOnlySpan<byte> page) => BinaryPrimitives.ReadUInt16LittleEndian(page[LiveCountOffset..]);
+
+    public static int Tombstones(ReadOnlySpan<byte> page) => BinaryPrimitives.ReadUInt16LittleEndian(page[TombstonesOffset..]);
+
+    public static int SlotOffset(int pageSize, int slot) => OffsetsOffset(pageSize) + (slot * 2);
+
+    public static int RecordOffset(ReadOnlySpan<byte> page, int slot) =>
+        BinaryPrimitives.ReadUInt16LittleEndian(page[SlotOffset(page.Length, slot)..]);
+
+    public static int RecordSize(int keyLength, int storedValueLength) => RecordHeaderSize + keyLength + storedValueLength;
+
+    /// <summary>Initialises an empty bucket page image (tags empty, heap empty).</summary>
+    public static void Format(Span<byte> image, ushort keyGroup, Pages.PageId next)
+    {
+        image.Clear();
+        PageHeader.Write(image, PageKind.Bucket, keyGroup, next);
+        BinaryPrimitives.WriteUInt32LittleEndian(image[HeapStartOffset..], (uint)image.Length);
+        image.Slice(TagsOffset, SlotCount(image.Length)).Fill(EmptyTag);
+    }
+
+    /// <summary>The record in <paramref name="slot"/> as a view over the page.</summary>
+    public static RecordView Record(ReadOnlySpan<byte> page, int slot) => RecordView.At(page, RecordOffset(page, slot));
+
+    /// <summary>Finds <paramref name="key"/> in this page; returns its slot or -1.</summary>
+    public static int Find(ReadOnlySpan<byte> page, ReadOnlySpan<byte> key, in KeyHash hash)
+    {
+        int groups = SlotCount(page.Length) / GroupWidth;
+        ReadOnlySpan<byte> tags = page.Slice(TagsOffset, SlotCount(page.Length));
+        Vector128<byte> wanted = Vector128.Create(hash.Tag);
+        Vector128<byte> empty = Vector128.Create(EmptyTag);
+        int group = hash.SlotGroup(groups);
+        for (int probe = 0; probe < groups; probe++)
+        {
+            int first = group * GroupWidth;
+            Vector128<byte> lane = Vector128.Create(tags.Slice(first, GroupWidth));
+            uint matches = Vector128.Equals(lane, wanted).ExtractMostSignificantBits();
+            while (matches != 0)
+            {
+                int slot = first + BitOperations.TrailingZeroCount(matches);
+                if (Record(page, slot).Key.SequenceEqual(key))
+                {
+                    return slot;
+                }
+
+                matches &= matches - 1;
+            }
+
+            if (Vector128.Equals(lane, empty) != Vector128<byte>.Zero)
+            {
+                return -1;
+            }
+
+            group = group + 1 == groups ? 0 : group + 1;
+        }
+
+        return -1;
+    }
+
+    /// <summary>The slot an insert of a key with this hash takes: the first empty or deleted slot in probe order, or -1.</summary>
+    public static int FreeSlot(ReadOnlySpan<byte> page, in KeyHash hash)
+    {
+        int groups = SlotCount(page.Length) / GroupWidth;
+        ReadOnlySpan<byte> tags = page.Slice(TagsOffset, SlotCount(page.Length));
+        int group = hash.SlotGroup(groups);
+        for (int probe = 0; probe < groups; probe++)
+        {
+            int first = group * GroupWidth;
+            Vector128<byte> lane = Vector128.Create(tags.Slice(first, GroupWidth));
+            // Live tags have the high bit clear; empty (0x80) and deleted (0xFE) have it set.
+            uint free = lane.ExtractMostSignificantBits();
+            if (free != 0)
+            {
+                return first + BitOperations.TrailingZeroCount(free);
+            }
+
+            group = group + 1 == groups ? 0 : group + 1;
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// Where an insert of <paramref name="record"/> goes: the free slot, the heap offset, and the
+    /// header counters after it. Returns false when slot or heap space is missing.
+    /// </summary>
+    public static bool PlanInsert(ReadOnlySpan<byte> page, in PendingRecord record, out InsertPlan plan)
+    {
+        int slot = FreeSlot(page, record.Hash);
+        if (slot < 0 || !HeapFits(page, record.Size))
+        {
+            plan = default;
+            return false;
+        }
+
+        bool reusesTombstone = page[TagsOffset + slot] == TombstoneTag;
+        plan = new InsertPlan(slot, HeapStart(page) - record.Size, LiveCount(page) + 1,
+            Tombstones(page) - (reusesTombstone ? 1 : 0));
+        return true;
+    }
+
+    /// <summary>Inserts into a page image that is not yet live (rewrites build whole pages this way).</summary>
+    public static bool TryPlace(Span<byte> image, in PendingRecord record)
+    {
+        if (!PlanInsert(image, record, out InsertPlan plan))
+        {
+            return false;
+        }
+
+        record.WriteTo(image.Slice(plan.Offset, record.Size));
+        image[TagsOffset + plan.Slot] = record.Hash.Tag;
+        BinaryPrimitives.WriteUInt16LittleEndian(image[SlotOffset(image.Length, plan.Slot)..], (ushort)plan.Offset);
+        plan.WriteCounters(image[HeapStartOffset..(TagsOffset - 4)]);
+        return true;
+    }
+
+    /// <summary>Whether a record of <paramref name="recordSize"/> bytes fits the heap without a rewrite.</summary>
+    public static bool HeapFits(ReadOnlySpan<byte> page, int recordSize) =>
+        HeapStart(page) - recordSize >= HeapFloor(page.Length);
+}
+
+/// <summary>The outcome of <see cref="BucketPage.PlanInsert"/>.</summary>
+internal readonly record struct InsertPlan(int Slot, int Offset, int LiveCount, int Tombstones)
+{
+    /// <summary>Writes heapStart, deadBytes (unchanged: skipped), liveCount and tombstones into header bytes 16..28.</summary>
+    public void WriteCounters(Span<byte> header)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)Offset);
+        BinaryPrimitives.WriteUInt16LittleEndian(header[(BucketPage.LiveCountOffset - BucketPage.HeapStartOffset)..], (ushort)LiveCount);
+        BinaryPrimitives.WriteUInt16LittleEndian(header[(BucketPage.TombstonesOffset - BucketPage.HeapStartOffset)..], (ushort)Tombstones);
+    }
+}
+
+/// <summary>A record inside a bucket page (see <see cref="BucketPage"/> for the layout).</summary>
+internal readonly ref struct RecordView
+{
+    private RecordView(ReadOnlySpan<byte> page, int offset)
+    {
+        Offset = offset;
+        int keyLength = BinaryPrimitives.ReadUInt16LittleEndian(page[offset..]);
+        Flags = page[offset + 2];
+        ValueLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(page[(offset + 4)..]);
+        Key = page.Slice(offset + BucketPage.RecordHeaderSize, keyLength);
+        int stored = IsExternal ? 4 : ValueLength;
+        Stored = page.Slice(offset + BucketPage.RecordHeaderSize + keyLength, stored);
+    }
+
+    public int Offset { get; }
+
+    public byte Flags { get; }
+
+    public int ValueLength { get; }
+
+    public ReadOnlySpan<byte> Key { get; }
+
+    /// <summary>The inline value, or the 4-byte first blob page when the value is external.</summary>
+    public ReadOnlySpan<byte> Stored { get; }
+
+    public bool IsExternal => (Flags & BucketPage.ExternalValueFlag) != 0;
+
+    public Pages.PageId FirstBlobPage => new(BinaryPrimitives.ReadUInt32LittleEndian(Stored));
+
+    /// <summary>Byte offset of the stored value inside the page.</summary>
+    public int StoredOffset => Offset + BucketPage.RecordHeaderSize + Key.Length;
+
+    public int Size => BucketPage.RecordHeaderSize + Key.Length + Stored.Length;
+
+    public static RecordView At(ReadOnlySpan<byte> page, int offset) => new(page, offset);
+}

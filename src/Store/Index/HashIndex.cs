@@ -1,0 +1,335 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Diagnostics;
+using Store.Pages;
+
+namespace Store.Index;
+
+/// <summary>
+/// The keyed state: one linear-hashing table per key group, every byte of it in pages, so that the
+/// page table versions and checkpoints it like any other page. Writer thread only.
+/// </summary>
+/// <remarks>
+/// <para>Why one table per key group: every page then belongs to exactly one key group (its header
+/// says which), so a key-group range can be read, checkpointed or handed to another operator
+/// instance without touching the rest.</para>
+/// <para>Why the writes look the way they do: an update of an existing value of the same length
+/// writes only the bytes that differ, in place, which dirties one small extent of one page. That is
+/// what keeps an incremental checkpoint close to the logical change. Inserts, deletes and splits
+/// touch a few more regions (slot tag, offset, header counters) and are rarer in steady state.</para>
+/// </remarks>
+internal sealed partial class HashIndex
+{
+    /// <summary>
+    /// Frames one operation may need at most besides blob pages: copies of the few pages it touches
+    /// (group table, root, directory, a bucket chain, a split's two chains) and the pages it creates.
+    /// Reserved before anything changes, so running out of disk never leaves an operation half done.
+    /// </summary>
+    private const int FramesPerOperation = 128;
+
+    private readonly PageTable.PageTable _table;
+    private readonly FramePool _frames;
+    private readonly IndexGeometry _geometry;
+    private readonly IndexReader<LivePages> _reader;
+    private readonly byte[] _image;
+    private readonly byte[] _chainImage;
+
+    public HashIndex(PageTable.PageTable table, FramePool frames, IndexGeometry geometry)
+    {
+        _table = table;
+        _frames = frames;
+        _geometry = geometry;
+        _reader = new IndexReader<LivePages>(new LivePages(table), geometry);
+        _image = new byte[geometry.PageSize];
+        _chainImage = new byte[geometry.PageSize];
+        Format();
+    }
+
+    public long Count { get; private set; }
+
+    public IndexReader<LivePages> Reader => _reader;
+
+    /// <summary>Creates the meta page and the (empty) group table of a new store.</summary>
+    private void Format()
+    {
+        PageId meta = _table.Allocate();
+        Debug.Assert(meta == MetaPage.Page, "the meta page is the first page");
+        for (int i = 0; i < _geometry.GroupTablePages; i++)
+        {
+            PageId page = _table.Allocate();
+            Debug.Assert(page.Value == _geometry.GroupTableFirst.Value + i, "group-table pages follow the meta page");
+            Span<byte> image = ClearImage();
+            PageHeader.Write(image, PageKind.GroupTable, PageHeader.StoreWideKeyGroup, PageId.None);
+            _table.WriteIfChanged(page, 0, image);
+        }
+
+        Span<byte> metaImage = ClearImage();
+        MetaPage.Write(metaImage, _geometry.PageSize, _geometry.MaxParallelism, _geometry.GroupTableFirst, _geometry.GroupTablePages);
+        _table.WriteIfChanged(meta, 0, metaImage);
+    }
+
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        KeyHash hash = KeyHash.Of(key);
+        _reader.TryLocate(key, hash, out RecordLocation location);
+        PutAt(location, key, hash, value);
+    }
+
+    public bool Delete(ReadOnlySpan<byte> key)
+    {
+        KeyHash hash = KeyHash.Of(key);
+        if (!_reader.TryLocate(key, hash, out RecordLocation location))
+        {
+            return false;
+        }
+
+        Reserve(0, location);
+        RemoveAt(location, hash.KeyGroup(_geometry.MaxParallelism));
+        return true;
+    }
+
+    public void ReadModifyWrite<TUpdater>(ReadOnlySpan<byte> key, ref TUpdater updater, int maxValueLength)
+        where TUpdater : IValueUpdater, allows ref struct
+    {
+        KeyHash hash = KeyHash.Of(key);
+        bool exists = _reader.TryLocate(key, hash, out RecordLocation location);
+        byte[]? rentedCurrent = null;
+        byte[]? rentedNext = null;
+        try
+        {
+            ReadOnlySpan<byte> current = default;
+            RecordView record = default;
+            if (exists)
+            {
+                record = BucketPage.Record(_table.Read(location.Page), location.Slot);
+                if (record.IsExternal)
+                {
+                    rentedCurrent = ArrayPool<byte>.Shared.Rent(record.ValueLength);
+                    _reader.CopyValue(record, rentedCurrent);
+                    current = rentedCurrent.AsSpan(0, record.ValueLength);
+                }
+                else
+                {
+                    current = record.Stored;
+                }
+            }
+
+            int length = updater.NewLength(current, exists);
+            StateStore.ValidateValueLength(length, maxValueLength);
+            Span<byte> next = length <= 256
+                ? stackalloc byte[256]
+                : (rentedNext = ArrayPool<byte>.Shared.Rent(length));
+            next = next[..length];
+            updater.Update(current, exists, next);
+
+            if (exists && !record.IsExternal && length == record.ValueLength)
+            {
+                // The common case (a counter, an aggregate): rewrite only the bytes that changed.
+                _table.WriteIfChanged(location.Page, record.StoredOffset, next);
+                return;
+            }
+
+            PutAt(location, key, hash, next);
+        }
+        finally
+        {
+            if (rentedCurrent is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rentedCurrent);
+            }
+
+            if (rentedNext is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rentedNext);
+            }
+        }
+    }
+
+    private void PutAt(in RecordLocation location, ReadOnlySpan<byte> key, in KeyHash hash, ReadOnlySpan<byte> value)
+    {
+        int keyGroup = hash.KeyGroup(_geometry.MaxParallelism);
+        Reserve(value.Length, location);
+        if (!location.Page.IsNone)
+        {
+            RecordView record = BucketPage.Record(_table.Read(location.Page), location.Slot);
+            bool inline = value.Length <= _geometry.InlineValueLimit;
+            if (!record.IsExternal && inline && value.Length == record.ValueLength)
+            {
+                _table.WriteIfChanged(location.Page, record.StoredOffset, value);
+                return;
+            }
+
+            if (record.IsExternal && !inline)
+            {
+                RewriteBlob(keyGroup, location.GroupRoot, record.FirstBlobPage, value);
+                Span<byte> length = stackalloc byte[4];
+                BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)value.Length);
+                _table.WriteIfChanged(location.Page, record.Offset + 4, length);
+                return;
+            }
+
+            RemoveAt(location, keyGroup);
+        }
+
+        Insert(keyGroup, hash, key, value);
+    }
+
+    private void Insert(int keyGroup, in KeyHash hash, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        PageId root = EnsureGroup(keyGroup);
+        Span<byte> blobRef = stackalloc byte[4];
+        scoped ReadOnlySpan<byte> stored = value;
+        byte flags = 0;
+        if (value.Length > _geometry.InlineValueLimit)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(blobRef, WriteBlob(keyGroup, root, value).Value);
+            stored = blobRef;
+            flags = BucketPage.ExternalValueFlag;
+        }
+
+        var record = new PendingRecord(key, stored, value.Length, flags, hash);
+        PageId first = _reader.BucketFor(root, hash);
+        if (!TryPlaceInChain(keyGroup, first, record))
+        {
+            // Every page of the bucket is full: chain one more page, then grow the group by one
+            // bucket so chains stay short (linear hashing's split-on-overflow).
+            PageId last = first;
+            for (PageId next = PageHeader.Next(_table.Read(last)); !next.IsNone; next = PageHeader.Next(_table.Read(last)))
+            {
+                last = next;
+            }
+
+            PageId overflow = AllocatePage(keyGroup, root);
+            Span<byte> image = ClearImage();
+            BucketPage.Format(image, (ushort)keyGroup, PageId.None);
+            _table.WriteIfChanged(overflow, 0, image);
+            SetNext(last, overflow);
+            bool placed = TryPlace(overflow, record);
+            Debug.Assert(placed, "any record fits an empty bucket page");
+            AdjustGroupCount(root, +1);
+            SplitOne(keyGroup, root);
+            return;
+        }
+
+        AdjustGroupCount(root, +1);
+    }
+
+    private bool TryPlaceInChain(int keyGroup, PageId first, in PendingRecord record)
+    {
+        for (PageId page = first; !page.IsNone; page = PageHeader.Next(_table.Read(page)))
+        {
+            if (TryPlace(page, record))
+            {
+                return true;
+            }
+
+            ReadOnlySpan<byte> span = _table.Read(page);
+            int reclaimable = BucketPage.HeapStart(span) - BucketPage.HeapFloor(span.Length) + BucketPage.DeadBytes(span);
+            if (BucketPage.FreeSlot(span, record.Hash) >= 0 && reclaimable >= record.Size)
+            {
+                CompactPage(keyGroup, page);
+                bool placed = TryPlace(page, record);
+                Debug.Assert(placed, "compaction frees the dead bytes the record needed");
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Writes the record into a free slot of <paramref name="page"/> if slot and heap space allow.</summary>
+    private bool TryPlace(PageId page, in PendingRecord record)
+    {
+        ReadOnlySpan<byte> span = _table.Read(page);
+        if (!BucketPage.PlanInsert(span, record, out InsertPlan plan))
+        {
+            return false;
+        }
+
+        // Four small writes (record, tag, slot offset, counters) rather than one page image: each is
+        // tracked as its own dirty extent or granule, so an insert costs a checkpoint little.
+        record.WriteTo(_table.Write(page, plan.Offset, record.Size));
+        _table.Write(page, BucketPage.TagsOffset + plan.Slot, 1)[0] = record.Hash.Tag;
+        BinaryPrimitives.WriteUInt16LittleEndian(_table.Write(page, BucketPage.SlotOffset(span.Length, plan.Slot), 2), (ushort)plan.Offset);
+        plan.WriteCounters(_table.Write(page, BucketPage.HeapStartOffset, BucketPage.TagsOffset - 4 - BucketPage.HeapStartOffset));
+        return true;
+    }
+
+    private void RemoveAt(in RecordLocation location, int keyGroup)
+    {
+        ReadOnlySpan<byte> span = _table.Read(location.Page);
+        RecordView record = BucketPage.Record(span, location.Slot);
+        if (record.IsExternal)
+        {
+            FreeChain(keyGroup, location.GroupRoot, record.FirstBlobPage);
+            span = _table.Read(location.Page);
+            record = BucketPage.Record(span, location.Slot);
+        }
+
+        int live = BucketPage.LiveCount(span) - 1;
+        int tombstones = BucketPage.Tombstones(span) + 1;
+        int dead = BucketPage.DeadBytes(span) + record.Size;
+        _table.Write(location.Page, BucketPage.TagsOffset + location.Slot, 1)[0] = BucketPage.TombstoneTag;
+        Span<byte> header = _table.Write(location.Page, BucketPage.DeadBytesOffset, 8);
+        BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)dead);
+        BinaryPrimitives.WriteUInt16LittleEndian(header[4..], (ushort)live);
+        BinaryPrimitives.WriteUInt16LittleEndian(header[6..], (ushort)tombstones);
+        AdjustGroupCount(location.GroupRoot, -1);
+
+        if (live == 0 && location.Page != location.BucketFirst)
+        {
+            // An emptied overflow page leaves the chain, so churn cannot grow chains forever.
+            SetNext(location.PreviousInChain, PageHeader.Next(_table.Read(location.Page)));
+            FreePage(keyGroup, location.GroupRoot, location.Page);
+        }
+        else if (tombstones >= BucketPage.SlotCount(span.Length) / 2)
+        {
+            // Tombstones lengthen probe sequences; past half the slots a rewrite is cheaper.
+            CompactPage(keyGroup, location.Page);
+        }
+    }
+
+    /// <summary>Makes sure the frames this operation can need are free before it changes anything.</summary>
+    private void Reserve(int newValueLength, in RecordLocation location)
+    {
+        int pages = FramesPerOperation;
+        if (newValueLength > _geometry.InlineValueLimit)
+        {
+            pages += 2 * BlobPage.PagesFor(newValueLength, _geometry.PageSize);
+        }
+
+        if (!location.Page.IsNone)
+        {
+            RecordView existing = BucketPage.Record(_table.Read(location.Page), location.Slot);
+            if (existing.IsExternal)
+            {
+                pages += 2 * BlobPage.PagesFor(existing.ValueLength, _geometry.PageSize);
+            }
+        }
+
+        _frames.EnsureFree(pages);
+    }
+
+    private void AdjustGroupCount(PageId root, int delta)
+    {
+        ulong count = GroupPages.EntryCount(_table.Read(root));
+        Span<byte> bytes = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)((long)count + delta));
+        _table.WriteIfChanged(root, GroupPages.EntryCountOffset, bytes);
+        Count += delta;
+    }
+
+    private void SetNext(PageId page, PageId next)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes, next.Value);
+        _table.WriteIfChanged(page, PageHeader.NextOffset, bytes);
+    }
+
+    private Span<byte> ClearImage()
+    {
+        Span<byte> image = _image;
+        image.Clear();
+        return image;
+    }
+}

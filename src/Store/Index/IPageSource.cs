@@ -1,0 +1,12 @@
+using Store.Pages;
+
+namespace Store.Index;
+
+/// <summary>
+/// Read access to the pages of one version: the live version (writer thread) or a frozen one
+/// (any thread). Index reads are generic over it, so each gets a specialised, inlined copy.
+/// </summary>
+internal interface IPageSource
+{
+    ReadOnlySpan<byte> Read(PageId page);
+}

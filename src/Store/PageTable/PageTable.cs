@@ -1,0 +1,275 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Store.Pages;
+using Store.Storage;
+using Store.Versioning;
+
+namespace Store.PageTable;
+
+/// <summary>
+/// Maps logical pages to frames for the live version, as a copy-on-write radix tree (64-way,
+/// height grows with the page count). Freezing captures the root: O(1), no copy.
+/// </summary>
+/// <remarks>
+/// <para>Copy-on-write rule: the live version L may change a node or frame in place only if no alive
+/// frozen version can reach it, i.e. its version is newer than the newest alive frozen version.
+/// Otherwise the first write in L copies it once (frames: one memcpy into a pre-faulted pooled
+/// frame; nodes: the path from the root), and the original is retired to the
+/// <see cref="Reclaimer"/> until the frozen versions that reach it are released.</para>
+/// <para>The writer also keeps <c>_leaves</c>, the current leaf of every 64-page range, so Get/Put
+/// reach a page with one array index instead of a tree walk. A cached leaf may belong to a frozen
+/// version: its entries are still exactly the live ones until the live version writes that range,
+/// which replaces the cache slot.</para>
+/// Writer thread only, except <see cref="Confirm"/>.
+/// </remarks>
+internal sealed class PageTable
+{
+    private const int MaxHeight = 5; // 64^6 = 2^36 > 2^32 page ids
+
+    private readonly FrameMemory _memory;
+    private readonly FramePool _frames;
+    private readonly PageTableNodePool _nodes;
+    private readonly Reclaimer _reclaimer;
+    private readonly VersionRegistry _versions;
+    private readonly int _granuleShift;
+    private PageTableNode _root;
+    private int _height;
+    private uint _pageCount;
+    private PageTableNode?[] _leaves = new PageTableNode?[64];
+    private Epoch _live = Epoch.First;
+    private uint _confirmed;
+
+    public PageTable(FrameMemory memory, FramePool frames, PageTableNodePool nodes, Reclaimer reclaimer, VersionRegistry versions)
+    {
+        _memory = memory;
+        _frames = frames;
+        _nodes = nodes;
+        _reclaimer = reclaimer;
+        _versions = versions;
+        _granuleShift = BitOperationsLog2(memory.PageSize / 64);
+        _root = _nodes.RentLeaf();
+        _root.Version = _live;
+    }
+
+    public Epoch Live => _live;
+
+    /// <summary>The newest version known to be durable; dirty listings use it or a later base.</summary>
+    public Epoch Confirmed => new(Volatile.Read(ref _confirmed));
+
+    public uint PageCount => _pageCount;
+
+    public int PageSize => _memory.PageSize;
+
+    public int GranuleShift => _granuleShift;
+
+    /// <summary>Frames copied because a frozen version held them (a metric).</summary>
+    public long CopyOnWriteCount { get; private set; }
+
+    public ReadOnlySpan<byte> Read(PageId page)
+    {
+        Debug.Assert(page.Value < _pageCount, "reads stay below the page count");
+        PageTableNode leaf = _leaves[page.Value >> PageTableNode.FanoutBits]!;
+        return _memory.Frame(leaf.Entries![page.Value & PageTableNode.FanoutMask].Frame);
+    }
+
+    /// <summary>Makes [offset, offset+length) of the page writable in the live version and marks it dirty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<byte> Write(PageId page, int offset, int length)
+    {
+        ref PageEntry entry = ref WritableEntry(page);
+        entry.Region.Mark(offset, length, _granuleShift);
+        return _memory.Frame(entry.Frame).Slice(offset, length);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="source"/> at <paramref name="offset"/>, but only the span between the
+    /// first and last byte that actually differ: unchanged bytes neither copy a frozen page nor grow
+    /// the next checkpoint.
+    /// </summary>
+    public void WriteIfChanged(PageId page, int offset, ReadOnlySpan<byte> source)
+    {
+        ReadOnlySpan<byte> current = Read(page).Slice(offset, source.Length);
+        int first = current.CommonPrefixLength(source);
+        if (first == source.Length)
+        {
+            return;
+        }
+
+        int last = source.Length - 1;
+        while (current[last] == source[last])
+        {
+            last--;
+        }
+
+        source[first..(last + 1)].CopyTo(Write(page, offset + first, last - first + 1));
+    }
+
+    /// <summary>Allocates the next page id; its frame is zeroed, which is also how a restore starts a new page.</summary>
+    public PageId Allocate()
+    {
+        if (_pageCount == uint.MaxValue)
+        {
+            throw new InvalidOperationException("The store has allocated 2^32 - 1 pages, its address limit.");
+        }
+
+        var page = new PageId(_pageCount);
+        if ((long)page.Value >= Capacity(_height))
+        {
+            GrowHeight();
+        }
+
+        int leafIndex = (int)(page.Value >> PageTableNode.FanoutBits);
+        if (leafIndex >= _leaves.Length)
+        {
+            Array.Resize(ref _leaves, _leaves.Length * 2);
+        }
+
+        FrameIndex frame = _frames.Rent();
+        _memory.Frame(frame).Clear();
+        _pageCount++;
+        PageTableNode leaf = WritableLeaf(page);
+        ref PageEntry entry = ref leaf.Entries![page.Value & PageTableNode.FanoutMask];
+        Debug.Assert(!entry.Exists, "a new page id has no entry yet");
+        entry = new PageEntry { Frame = frame, Written = _live };
+        return page;
+    }
+
+    /// <summary>Captures the live tree as a frozen version and opens the next version. O(1).</summary>
+    public PageTableSnapshot Freeze()
+    {
+        var snapshot = new PageTableSnapshot(_root, _height, _pageCount, _live, Confirmed);
+        _live = _live.Next;
+        return snapshot;
+    }
+
+    /// <summary>
+    /// Records that <paramref name="version"/> is durable. Safe from any thread: a writer that reads
+    /// the older value only keeps more granule history than needed.
+    /// </summary>
+    public void Confirm(Epoch version)
+    {
+        uint current;
+        do
+        {
+            current = Volatile.Read(ref _confirmed);
+            if (version.Value <= current)
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _confirmed, version.Value, current) != current);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref PageEntry WritableEntry(PageId page)
+    {
+        Debug.Assert(page.Value < _pageCount, "writes stay below the page count");
+        PageTableNode leaf = _leaves[page.Value >> PageTableNode.FanoutBits]!;
+        ref PageEntry entry = ref leaf.Entries![page.Value & PageTableNode.FanoutMask];
+        if (leaf.Version == _live && entry.Written == _live)
+        {
+            return ref entry;
+        }
+
+        return ref WritableEntrySlow(page);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ref PageEntry WritableEntrySlow(PageId page)
+    {
+        PageTableNode leaf = WritableLeaf(page);
+        ref PageEntry entry = ref leaf.Entries![page.Value & PageTableNode.FanoutMask];
+        if (entry.Written != _live)
+        {
+            if (entry.Written <= _versions.NewestAlive)
+            {
+                // A frozen version still reads this frame: the live version gets its own copy.
+                FrameIndex copy = _frames.Rent();
+                _memory.Frame(entry.Frame).CopyTo(_memory.Frame(copy));
+                _reclaimer.RetireFrame(entry.Frame, entry.Written, _live);
+                entry.Frame = copy;
+                CopyOnWriteCount++;
+            }
+
+            entry.BeginVersion(_live, Confirmed);
+        }
+
+        return ref entry;
+    }
+
+    /// <summary>Path-copies (or claims) the nodes from the root to the page's leaf for the live version.</summary>
+    private PageTableNode WritableLeaf(PageId page)
+    {
+        PageTableNode node = Writable(ref _root);
+        for (int level = _height; level > 0; level--)
+        {
+            int index = (int)(page.Value >> (level * PageTableNode.FanoutBits)) & PageTableNode.FanoutMask;
+            ref PageTableNode? child = ref node.Children![index];
+            if (child is null)
+            {
+                child = level == 1 ? _nodes.RentLeaf() : _nodes.RentInterior();
+                child.Version = _live;
+            }
+
+            node = Writable(ref child);
+        }
+
+        Debug.Assert(node.IsLeaf, "the walk ends at a leaf");
+        _leaves[page.Value >> PageTableNode.FanoutBits] = node;
+        return node;
+    }
+
+    private PageTableNode Writable(ref PageTableNode slot)
+    {
+        PageTableNode node = slot;
+        if (node.Version == _live)
+        {
+            return node;
+        }
+
+        if (node.Version > _versions.NewestAlive)
+        {
+            // No alive frozen version can reach this node: the live version may take it over.
+            node.Version = _live;
+            return node;
+        }
+
+        PageTableNode copy = node.IsLeaf ? _nodes.RentLeaf() : _nodes.RentInterior();
+        copy.CopyFrom(node);
+        copy.Version = _live;
+        _reclaimer.RetireNode(node, _live);
+        slot = copy;
+        return copy;
+    }
+
+    private void GrowHeight()
+    {
+        if (_height == MaxHeight)
+        {
+            throw new InvalidOperationException("The page table reached its maximum height.");
+        }
+
+        PageTableNode root = _nodes.RentInterior();
+        root.Version = _live;
+        root.Children![0] = _root;
+        _root = root;
+        _height++;
+    }
+
+    private static long Capacity(int height) => 1L << (PageTableNode.FanoutBits * (height + 1));
+
+    private static int BitOperationsLog2(int value) => System.Numerics.BitOperations.Log2((uint)value);
+
+    /// <summary>Looks a page up in any version's tree (used by frozen readers).</summary>
+    public static ref readonly PageEntry Lookup(PageTableNode root, int height, PageId page)
+    {
+        PageTableNode node = root;
+        for (int level = height; level > 0; level--)
+        {
+            int index = (int)(page.Value >> (level * PageTableNode.FanoutBits)) & PageTableNode.FanoutMask;
+            node = node.Children![index]!;
+        }
+
+        return ref node.Entries![page.Value & PageTableNode.FanoutMask];
+    }
+}

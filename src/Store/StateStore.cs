@@ -1,0 +1,329 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using Store.Diagnostics;
+using Store.Index;
+using Store.Pages;
+using Store.PageTable;
+using Store.Storage;
+using Store.Versioning;
+
+namespace Store;
+
+/// <summary>
+/// Keyed state for one stream operator instance: byte-span keys and values in memory-mapped pages,
+/// with O(1) freezes of consistent versions for checkpoints.
+/// </summary>
+/// <remarks>
+/// <para><b>Threading.</b> One writer thread per store: Get, Put, Delete, ReadModifyWrite, Freeze,
+/// enumeration and Dispose must all come from one thread at a time (an operator instance is
+/// single-threaded). Debug builds detect a second concurrent writer and throw. Any number of other
+/// threads may read <see cref="FrozenVersion"/>s while the writer goes on; <see cref="ConfirmVersion"/>
+/// may be called from any thread.</para>
+/// <para><b>Versions.</b> <see cref="Freeze"/> turns the live version into an immutable
+/// <see cref="FrozenVersion"/> in O(1) and opens the next one. The first write to a page that a
+/// frozen version still holds copies that page once (a memcpy into a pre-faulted pooled frame).</para>
+/// </remarks>
+public sealed class StateStore : IDisposable
+{
+    /// <summary>Keys are 1 to 1024 bytes.</summary>
+    public const int MaxKeyLength = 1024;
+
+    private readonly StoreOptions _options;
+    private readonly DirectoryLock? _lock;
+    private readonly FrameMemory _memory;
+    private readonly FramePool _frames;
+    private readonly Reclaimer _reclaimer;
+    private readonly VersionRegistry _versions = new();
+    private readonly PageTable.PageTable _table;
+    private readonly IndexGeometry _geometry;
+    private readonly HashIndex _index;
+    private WriterGuard _writer;
+    private long _modifications;
+    private bool _disposed;
+
+    private StateStore(StoreOptions options)
+    {
+        options.Validate();
+        _options = options;
+        if (options.Directory is not null)
+        {
+            Directory.CreateDirectory(options.Directory);
+            _lock = DirectoryLock.Acquire(options.Directory);
+        }
+
+        try
+        {
+            _memory = new FrameMemory(options.Directory, options.PageSize, options.SegmentBytes);
+            _frames = new FramePool(_memory);
+            var nodes = new PageTableNodePool();
+            _reclaimer = new Reclaimer(_frames, nodes, options.PageSize);
+            _table = new PageTable.PageTable(_memory, _frames, nodes, _reclaimer, _versions);
+            _geometry = new IndexGeometry(options.PageSize, options.MaxParallelism);
+            _index = new HashIndex(_table, _frames, _geometry);
+        }
+        catch
+        {
+            _memory?.Dispose();
+            _lock?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Creates a store. With <see cref="StoreOptions.Directory"/> set, the directory is locked for this instance.</summary>
+    public static StateStore Open(StoreOptions? options = null) => new(options ?? new StoreOptions());
+
+    public StoreOptions Options => _options;
+
+    public long Count
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _index.Count;
+        }
+    }
+
+    /// <summary>The version that writes go to now.</summary>
+    public Epoch LiveVersion => _table.Live;
+
+    public int FrozenVersionsAlive => _versions.AliveCount;
+
+    /// <summary>Bytes of pages and page-table nodes held only by frozen versions (bounded by MaxFrozenBytes).</summary>
+    public long FrozenBytes => _reclaimer.HeldBytes;
+
+    /// <summary>Completes when a frozen version is next fully released: what a writer told "frozen memory is full" waits for.</summary>
+    public Task WhenFrozenVersionReleased => _versions.WhenReleased;
+
+    public StoreStatistics Statistics => new(
+        _table.PageCount, _frames.InUse, _memory.MappedBytes, _table.CopyOnWriteCount, _reclaimer.HeldBytes, _versions.AliveCount);
+
+    public bool TryGet(ReadOnlySpan<byte> key, Span<byte> destination, out int valueLength)
+    {
+        ValidateKey(key);
+        ThrowIfDisposed();
+        return _index.Reader.TryGet(key, destination, out valueLength);
+    }
+
+    public bool TryGetValueLength(ReadOnlySpan<byte> key, out int valueLength)
+    {
+        ValidateKey(key);
+        ThrowIfDisposed();
+        return _index.Reader.TryGetLength(key, out valueLength);
+    }
+
+    /// <summary>The value as a new array, or null when the key is absent (allocates; hot paths use TryGet).</summary>
+    public byte[]? Get(ReadOnlySpan<byte> key)
+    {
+        if (!TryGetValueLength(key, out int length))
+        {
+            return null;
+        }
+
+        byte[] value = new byte[length];
+        _index.Reader.TryGet(key, value, out _);
+        return value;
+    }
+
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        ValidateKey(key);
+        if (value.IsEmpty)
+        {
+            ThrowHelper.ThrowEmptyValue(nameof(value));
+        }
+
+        ValidateValueLength(value.Length, _options.MaxValueLength);
+        BeginWrite();
+        try
+        {
+            _index.Put(key, value);
+        }
+        finally
+        {
+            _writer.Exit();
+        }
+    }
+
+    /// <summary>Removes the key; false when it was absent.</summary>
+    public bool Delete(ReadOnlySpan<byte> key)
+    {
+        ValidateKey(key);
+        BeginWrite();
+        try
+        {
+            return _index.Delete(key);
+        }
+        finally
+        {
+            _writer.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Reads the key's value (if any), lets <paramref name="updater"/> compute the new one, and
+    /// stores it with one lookup. A same-length update rewrites only the bytes that changed.
+    /// </summary>
+    public void ReadModifyWrite<TUpdater>(ReadOnlySpan<byte> key, ref TUpdater updater)
+        where TUpdater : IValueUpdater, allows ref struct
+    {
+        ValidateKey(key);
+        BeginWrite();
+        try
+        {
+            _index.ReadModifyWrite(key, ref updater, _options.MaxValueLength);
+        }
+        finally
+        {
+            _writer.Exit();
+        }
+    }
+
+    /// <summary>
+    /// The checkpoint barrier: freezes the live version in O(1) and opens the next one. Throws
+    /// <see cref="FrozenVersionLimitException"/> when MaxFrozenVersions are alive; see <see cref="TryFreeze"/>.
+    /// </summary>
+    public FrozenVersion Freeze()
+    {
+        if (!TryFreeze(out FrozenVersion? frozen))
+        {
+            throw new FrozenVersionLimitException(_versions.AliveCount, _options.MaxFrozenVersions);
+        }
+
+        return frozen;
+    }
+
+    /// <summary>Freeze that returns false instead of throwing when MaxFrozenVersions are alive.</summary>
+    public bool TryFreeze([NotNullWhen(true)] out FrozenVersion? frozen)
+    {
+        ThrowIfDisposed();
+        _writer.Enter();
+        try
+        {
+            // Registering first makes the copy-on-write rule see the new frozen version before the
+            // live version can write again (same thread, so program order suffices).
+            if (!_versions.TryAdd(_table.Live, _options.MaxFrozenVersions, out _))
+            {
+                frozen = null;
+                return false;
+            }
+
+            _memory.AddReference();
+            frozen = new FrozenVersion(_table.Freeze(), _memory, _geometry, _versions);
+            _modifications++;
+            return true;
+        }
+        finally
+        {
+            _writer.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Records that <paramref name="version"/> is durable (its checkpoint was confirmed). Later
+    /// dirty listings may use it as their base, and granule history older than it is dropped.
+    /// Any thread.
+    /// </summary>
+    public void ConfirmVersion(Epoch version)
+    {
+        if (version == Epoch.None || version >= _table.Live)
+        {
+            throw new ArgumentOutOfRangeException(nameof(version), version.Value,
+                $"Only frozen versions can be confirmed; the live version is {_table.Live.Value}.");
+        }
+
+        _table.Confirm(version);
+    }
+
+    /// <summary>Entries of the live version, optionally of key groups [from, to). Writer thread; no writes meanwhile.</summary>
+    public EntryEnumerator GetEntries(int fromKeyGroup = 0, int toKeyGroup = int.MaxValue)
+    {
+        ThrowIfDisposed();
+        long expected = _modifications;
+        return new EntryEnumerator(
+            new EntryCursor<LivePages>(_index.Reader, fromKeyGroup, toKeyGroup, null),
+            () => !_disposed && _modifications == expected);
+    }
+
+    /// <summary>The key group of a key under this store's MaxParallelism.</summary>
+    public int KeyGroupOf(ReadOnlySpan<byte> key) => KeyHash.Of(key).KeyGroup(_options.MaxParallelism);
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _writer.Enter();
+        _disposed = true;
+        _memory.UnlinkFile();
+        _memory.ReleaseReference();
+        _lock?.Dispose();
+        _writer.Exit();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void BeginWrite()
+    {
+        ThrowIfDisposed();
+        _writer.Enter();
+        _modifications++;
+        // One volatile read when nothing was released since the last write.
+        _reclaimer.Reclaim(_versions);
+        if (_reclaimer.HeldBytes >= _options.MaxFrozenBytes)
+        {
+            _writer.Exit();
+            throw new FrozenMemoryLimitException(_reclaimer.HeldBytes, _options.MaxFrozenBytes);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+        {
+            ThrowHelper.ThrowStoreDisposed();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void ValidateKey(ReadOnlySpan<byte> key)
+    {
+        if (key.IsEmpty)
+        {
+            ThrowHelper.ThrowEmptyKey(nameof(key));
+        }
+
+        if (key.Length > MaxKeyLength)
+        {
+            ThrowHelper.ThrowKeyTooLong(key.Length, MaxKeyLength, nameof(key));
+        }
+    }
+
+    internal static void ValidateValueLength(int length, int maxValueLength)
+    {
+        if (length <= 0)
+        {
+            ThrowHelper.ThrowEmptyValue("value");
+        }
+
+        if (length > maxValueLength)
+        {
+            ThrowHelper.ThrowValueTooLong(length, maxValueLength, "value");
+        }
+    }
+
+    internal PageTable.PageTable PageTableForTests => _table;
+
+    internal FramePool FramesForTests => _frames;
+}
+
+/// <summary>A point-in-time view of a store's resource use.</summary>
+/// <param name="Pages">Logical pages allocated.</param>
+/// <param name="FramesInUse">Frames used by the live version, frozen versions or waiting for reclamation.</param>
+/// <param name="MappedBytes">Frame memory mapped (and pre-faulted).</param>
+/// <param name="CopyOnWriteCount">Pages copied because a frozen version held them, since the store opened.</param>
+/// <param name="FrozenBytes">Bytes held only by frozen versions.</param>
+/// <param name="FrozenVersionsAlive">Frozen versions not yet fully released.</param>
+public readonly record struct StoreStatistics(
+    uint Pages, int FramesInUse, long MappedBytes, long CopyOnWriteCount, long FrozenBytes, int FrozenVersionsAlive);

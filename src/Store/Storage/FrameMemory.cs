@@ -1,0 +1,246 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using Store.Diagnostics;
+using Store.Pages;
+
+namespace Store.Storage;
+
+/// <summary>
+/// The physical memory behind frames: a list of equally sized segments, each mapped once and never
+/// remapped, so a frame's address is stable for the store's lifetime and readers of frozen
+/// versions can hold raw spans over it.
+/// <list type="bullet">
+/// <item>With a directory: a MAP_SHARED mapping of a scratch file (<see cref="FileName"/>), grown
+/// with posix_fallocate so a full disk is an exception at growth time, never a SIGBUS on a later
+/// write. The kernel can page it out, so state larger than RAM works without swap.</item>
+/// <item>Without a directory: anonymous private memory.</item>
+/// </list>
+/// Every segment is pre-faulted writable (MADV_POPULATE_WRITE, or one write per page where the
+/// kernel lacks it) before its first frame is handed out: on these VMs a first touch costs
+/// 15–25 µs, so a copy-on-write must find its destination already faulted in
+/// (native-notes/mmap-flavours.md). The next segment is prepared on a background thread while
+/// the current one fills, so growth does not stall the writer.
+/// </summary>
+/// <remarks>
+/// Threading: segments are installed only by the writer thread. Readers reach a frame only
+/// through a page table they were handed after the frame's segment was installed, which orders
+/// the install before their read.
+/// </remarks>
+internal sealed unsafe class FrameMemory : IDisposable
+{
+    public const string FileName = "frames.dat";
+    private const int MaxSegments = 1 << 16;
+
+    private readonly nint[] _segmentBases = new nint[MaxSegments];
+    private readonly int _pageShift;
+    private readonly int _segmentShift; // log2(frames per segment)
+    private readonly long _segmentBytes;
+    private readonly SafeFileHandle? _file;
+    private Task<nint>? _spare;
+    private int _segmentCount;
+    private bool _disposed;
+    private int _references = 1;
+
+    public FrameMemory(string? directory, int pageSize, long segmentBytes)
+    {
+        Debug.Assert(BitOperations.IsPow2(pageSize) && BitOperations.IsPow2(segmentBytes) && segmentBytes >= pageSize,
+            "page and segment sizes are powers of two, a segment holds at least one page");
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("Store maps its frames with Linux mmap; other platforms are not supported yet.");
+        }
+
+        PageSize = pageSize;
+        _pageShift = BitOperations.Log2((uint)pageSize);
+        _segmentBytes = segmentBytes;
+        _segmentShift = BitOperations.Log2((ulong)(segmentBytes / pageSize));
+        if (directory is not null)
+        {
+            FilePath = Path.Combine(directory, FileName);
+            // The frame file is scratch: durable state lives in checkpoints. A previous instance's
+            // file is unlinked, not truncated: frozen versions of a disposed store may still map
+            // that inode, and truncating it under them would turn their reads into SIGBUS.
+            File.Delete(FilePath);
+            _file = File.OpenHandle(FilePath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+        }
+    }
+
+    public int PageSize { get; }
+
+    public string? FilePath { get; }
+
+    public int FramesPerSegment => 1 << _segmentShift;
+
+    /// <summary>Frames that exist (mapped and pre-faulted), whether in use or free.</summary>
+    public int FrameCount => _segmentCount << _segmentShift;
+
+    public long MappedBytes => _segmentCount * _segmentBytes;
+
+    public byte* Address(FrameIndex frame)
+    {
+        Debug.Assert((uint)frame.Value < (uint)FrameCount, "a frame index refers to an installed segment");
+        nint segment = _segmentBases[frame.Value >> _segmentShift];
+        return (byte*)segment + ((long)(frame.Value & (FramesPerSegment - 1)) << _pageShift);
+    }
+
+    public Span<byte> Frame(FrameIndex frame) => new(Address(frame), PageSize);
+
+    /// <summary>
+    /// Installs one more segment and returns the index of its first frame. Throws
+    /// <see cref="StoreFullException"/> when the file system refuses the space; nothing changes then.
+    /// </summary>
+    public FrameIndex AddSegment()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_segmentCount == MaxSegments)
+        {
+            throw new InvalidOperationException(
+                $"The store reached its limit of {MaxSegments} segments ({MaxSegments * _segmentBytes} bytes); " +
+                "raise StoreOptions.SegmentBytes.");
+        }
+
+        int index = _segmentCount;
+        nint baseAddress;
+        Task<nint>? spare = Interlocked.Exchange(ref _spare, null);
+        if (spare is not null)
+        {
+            // GetResult rethrows a StoreFullException from the background preparation unwrapped.
+            baseAddress = spare.GetAwaiter().GetResult();
+        }
+        else
+        {
+            baseAddress = MapSegment(index);
+        }
+
+        _segmentBases[index] = baseAddress;
+        _segmentCount = index + 1;
+        PrepareSpare(index + 1);
+        return new FrameIndex(index << _segmentShift);
+    }
+
+    private void PrepareSpare(int index)
+    {
+        if (index < MaxSegments)
+        {
+            _spare = Task.Run(() => MapSegment(index));
+        }
+    }
+
+    private nint MapSegment(int index)
+    {
+        long offset = index * _segmentBytes;
+        nint address;
+        if (_file is null)
+        {
+            address = NativeMethods.Mmap(0, (nuint)_segmentBytes, NativeMethods.ProtRead | NativeMethods.ProtWrite,
+                NativeMethods.MapPrivate | NativeMethods.MapAnonymous | NativeMethods.MapNoReserve, -1, 0);
+        }
+        else
+        {
+            int fd = (int)_file.DangerousGetHandle();
+            int error = NativeMethods.PosixFallocate(fd, offset, _segmentBytes);
+            if (error != 0)
+            {
+                throw new StoreFullException(FilePath!, offset, _segmentBytes, error);
+            }
+
+            address = NativeMethods.Mmap(0, (nuint)_segmentBytes, NativeMethods.ProtRead | NativeMethods.ProtWrite,
+                NativeMethods.MapShared, fd, offset);
+        }
+
+        if (address == NativeMethods.MapFailed)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw new IOException($"mmap of {_segmentBytes} bytes for segment {index} failed (errno {errno}).");
+        }
+
+        Prefault(address);
+        return address;
+    }
+
+    private void Prefault(nint address)
+    {
+        if (NativeMethods.Madvise(address, (nuint)_segmentBytes, NativeMethods.MadvPopulateWrite) == 0)
+        {
+            return;
+        }
+
+        // Kernels before 5.14: one write per page faults it in writable.
+        byte* p = (byte*)address;
+        for (long offset = 0; offset < _segmentBytes; offset += PageSize)
+        {
+            p[offset] = 0;
+        }
+    }
+
+    /// <summary>
+    /// Removes the frame file's name (called by the store while it still holds the directory lock).
+    /// Mappings of frozen versions that outlive the store keep the inode alive until they go.
+    /// </summary>
+    public void UnlinkFile()
+    {
+        if (FilePath is not null)
+        {
+            File.Delete(FilePath);
+        }
+    }
+
+    /// <summary>
+    /// Frozen versions may outlive their store (a checkpoint still flushing): each holds a
+    /// reference, and the mappings go away only when the store and every frozen version let go.
+    /// </summary>
+    public void AddReference()
+    {
+        int before = Interlocked.Increment(ref _references) - 1;
+        Debug.Assert(before > 0, "references are taken only while the memory is alive");
+    }
+
+    public void ReleaseReference()
+    {
+        int after = Interlocked.Decrement(ref _references);
+        Debug.Assert(after >= 0, "each reference is released once");
+        if (after == 0)
+        {
+            Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        Task<nint>? spare = Interlocked.Exchange(ref _spare, null);
+        if (spare is not null)
+        {
+            try
+            {
+                Unmap(spare.GetAwaiter().GetResult());
+            }
+            catch (Exception e) when (e is IOException)
+            {
+                // The spare never became a segment: a failure to prepare it is moot now.
+            }
+        }
+
+        for (int i = 0; i < _segmentCount; i++)
+        {
+            Unmap(_segmentBases[i]);
+            _segmentBases[i] = 0;
+        }
+
+        _segmentCount = 0;
+        _file?.Dispose();
+    }
+
+    private void Unmap(nint address)
+    {
+        int rc = NativeMethods.Munmap(address, (nuint)_segmentBytes);
+        Debug.Assert(rc == 0, "munmap of a segment we mapped cannot fail");
+    }
+}

@@ -1,0 +1,37 @@
+using System.Runtime.InteropServices;
+
+namespace Store.Storage;
+
+/// <summary>
+/// The only P/Invoke surface of the store: Linux mmap, madvise and posix_fallocate.
+/// Constants are the x86-64/arm64 Linux values (identical on both).
+/// </summary>
+internal static partial class NativeMethods
+{
+    public const int ProtRead = 0x1;
+    public const int ProtWrite = 0x2;
+
+    public const int MapShared = 0x01;
+    public const int MapPrivate = 0x02;
+    public const int MapAnonymous = 0x20;
+    public const int MapNoReserve = 0x4000;
+
+    public const int MadvNoHugePage = 15;
+    /// <summary>Linux ≥ 5.14: fault pages in writable without touching them (see native-notes/mmap-flavours.md).</summary>
+    public const int MadvPopulateWrite = 23;
+
+    public static readonly nint MapFailed = -1;
+
+    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    public static partial nint Mmap(nint address, nuint length, int protection, int flags, int fd, long offset);
+
+    [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
+    public static partial int Munmap(nint address, nuint length);
+
+    [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    public static partial int Madvise(nint address, nuint length, int advice);
+
+    /// <summary>Returns 0 or an errno value directly (it does not set errno).</summary>
+    [LibraryImport("libc", EntryPoint = "posix_fallocate")]
+    public static partial int PosixFallocate(int fd, long offset, long length);
+}

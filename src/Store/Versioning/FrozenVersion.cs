@@ -1,0 +1,192 @@
+using Store.Diagnostics;
+using Store.Index;
+using Store.Pages;
+using Store.PageTable;
+using Store.Storage;
+
+namespace Store.Versioning;
+
+/// <summary>
+/// An immutable version of the store's state, captured by <see cref="StateStore.Freeze"/>.
+/// </summary>
+/// <remarks>
+/// <para>Threading: every member is safe from any number of threads, concurrently with the store's
+/// writer. The content never changes; the writer copies a page before changing it.</para>
+/// <para>Lifetime: call <see cref="Release"/> (or Dispose) once. Reads that are in progress on other
+/// threads finish safely: each read holds a lease, and the pages go back to the pool only after
+/// the last lease ends. A read that starts after Release throws <see cref="ObjectDisposedException"/>.
+/// A frozen version stays readable after its store is disposed.</para>
+/// </remarks>
+public sealed class FrozenVersion : IFrozenPageSource, IDisposable
+{
+    private readonly PageTableSnapshot _snapshot;
+    private readonly FrameMemory _memory;
+    private readonly IndexGeometry _geometry;
+    private readonly VersionRegistry _registry;
+    private int _leases = 1; // the owner's; Release drops it
+    private int _released;
+
+    internal FrozenVersion(PageTableSnapshot snapshot, FrameMemory memory, IndexGeometry geometry, VersionRegistry registry)
+    {
+        _snapshot = snapshot;
+        _memory = memory;
+        _geometry = geometry;
+        _registry = registry;
+    }
+
+    public Epoch Version => _snapshot.Version;
+
+    public Epoch ConfirmedAtFreeze => _snapshot.ConfirmedAtFreeze;
+
+    public int PageSize => _geometry.PageSize;
+
+    public int GranuleSize => _geometry.PageSize / 64;
+
+    public int MaxParallelism => _geometry.MaxParallelism;
+
+    public uint PageCount => _snapshot.PageCount;
+
+    public bool IsReleased => Volatile.Read(ref _released) != 0;
+
+    public bool TryGet(ReadOnlySpan<byte> key, Span<byte> destination, out int valueLength)
+    {
+        StateStore.ValidateKey(key);
+        using Lease lease = new(this);
+        return Reader().TryGet(key, destination, out valueLength);
+    }
+
+    public bool TryGetValueLength(ReadOnlySpan<byte> key, out int valueLength)
+    {
+        StateStore.ValidateKey(key);
+        using Lease lease = new(this);
+        return Reader().TryGetLength(key, out valueLength);
+    }
+
+    /// <summary>The value as a new array, or null when the key is absent (allocates; for tools and tests).</summary>
+    public byte[]? Get(ReadOnlySpan<byte> key)
+    {
+        StateStore.ValidateKey(key);
+        using Lease lease = new(this);
+        IndexReader<FrozenPages> reader = Reader();
+        if (!reader.TryGetLength(key, out int length))
+        {
+            return null;
+        }
+
+        byte[] value = new byte[length];
+        reader.TryGet(key, value, out _);
+        return value;
+    }
+
+    public long Count
+    {
+        get
+        {
+            using Lease lease = new(this);
+            return Reader().Count();
+        }
+    }
+
+    /// <summary>Every entry, optionally only of key groups [from, to). Holds a lease until disposed.</summary>
+    public EntryEnumerator GetEntries(int fromKeyGroup = 0, int toKeyGroup = int.MaxValue)
+    {
+        AcquireLease();
+        return new EntryEnumerator(new EntryCursor<FrozenPages>(Reader(), fromKeyGroup, toKeyGroup, LeaseReleaser), null);
+    }
+
+    public DirtyPageEnumerator DirtyPagesSince(Epoch baseVersion)
+    {
+        ThrowIfReleased();
+        if (baseVersion != Epoch.None && baseVersion < ConfirmedAtFreeze)
+        {
+            ThrowHelper.ThrowBaseTooOld(baseVersion, ConfirmedAtFreeze);
+        }
+
+        return new DirtyPageEnumerator(this, _snapshot, baseVersion);
+    }
+
+    public void CopyPage(PageId page, Span<byte> destination)
+    {
+        if (page.Value >= PageCount)
+        {
+            ThrowHelper.ThrowPageOutOfRange(page, PageCount);
+        }
+
+        using Lease lease = new(this);
+        _memory.Frame(_snapshot.Entry(page).Frame).CopyTo(destination);
+    }
+
+    /// <summary>Releases this version. Idempotent; pages go back to the pool after the last in-flight read.</summary>
+    public void Release()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 0)
+        {
+            ReleaseLease();
+        }
+    }
+
+    public void Dispose() => Release();
+
+    public override string ToString() => $"frozen {Version} ({PageCount} pages{(IsReleased ? ", released" : "")})";
+
+    internal void ThrowIfReleased()
+    {
+        if (IsReleased)
+        {
+            ThrowHelper.ThrowVersionReleased(Version);
+        }
+    }
+
+    private IndexReader<FrozenPages> Reader() => new(new FrozenPages(_snapshot, _memory), _geometry);
+
+    private Action LeaseReleaser => ReleaseLease;
+
+    private void AcquireLease()
+    {
+        int current = Volatile.Read(ref _leases);
+        while (true)
+        {
+            if (current == 0 || IsReleased)
+            {
+                ThrowHelper.ThrowVersionReleased(Version);
+            }
+
+            int seen = Interlocked.CompareExchange(ref _leases, current + 1, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    private void ReleaseLease()
+    {
+        if (Interlocked.Decrement(ref _leases) == 0)
+        {
+            // Last reader gone: frames only this version used become reclaimable by the writer.
+            _registry.Remove(Version);
+            _memory.ReleaseReference();
+        }
+    }
+
+    private readonly ref struct Lease
+    {
+        private readonly FrozenVersion _owner;
+
+        public Lease(FrozenVersion owner)
+        {
+            owner.AcquireLease();
+            _owner = owner;
+        }
+
+        public void Dispose() => _owner.ReleaseLease();
+    }
+
+    /// <summary>A frozen tree's pages: a tree walk per page, from any thread.</summary>
+    private readonly struct FrozenPages(PageTableSnapshot snapshot, FrameMemory memory) : IPageSource
+    {
+        public ReadOnlySpan<byte> Read(PageId page) => memory.Frame(snapshot.Entry(page).Frame);
+    }
+}

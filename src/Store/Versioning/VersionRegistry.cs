@@ -1,0 +1,105 @@
+using System.Diagnostics;
+
+namespace Store.Versioning;
+
+/// <summary>
+/// The set of frozen versions that are still alive (not yet fully released), shared between the
+/// writer, which adds versions at Freeze, and whichever thread drops the last reference to a
+/// frozen version. A lock guards the set; the writer's fast path reads only
+/// <see cref="NewestAlive"/>, a volatile field.
+/// </summary>
+/// <remarks>
+/// Ordering: a frozen version is removed only after its last reader is done (its reference count
+/// reached zero), and the removal bumps <see cref="Generation"/> with a full fence. The writer reuses
+/// frames only after observing that bump, so no frame is reused while a reader may still read it.
+/// Reading a stale (larger) NewestAlive is always safe: it only makes the writer copy a page it
+/// could have written in place.
+/// </remarks>
+internal sealed class VersionRegistry
+{
+    private readonly Lock _lock = new();
+    private readonly List<Epoch> _alive = new(4);
+    private TaskCompletionSource _released = NewSignal();
+    private uint _newestAlive;
+    private int _generation;
+
+    public Epoch NewestAlive => new(Volatile.Read(ref _newestAlive));
+
+    public int Generation => Volatile.Read(ref _generation);
+
+    public int AliveCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _alive.Count;
+            }
+        }
+    }
+
+    /// <summary>Completes when any frozen version is fully released after this call.</summary>
+    public Task WhenReleased
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _released.Task;
+            }
+        }
+    }
+
+    /// <summary>Adds a just-frozen version unless <paramref name="limit"/> versions are alive.</summary>
+    public bool TryAdd(Epoch version, int limit, out int aliveCount)
+    {
+        lock (_lock)
+        {
+            aliveCount = _alive.Count;
+            if (aliveCount >= limit)
+            {
+                return false;
+            }
+
+            Debug.Assert(_alive.Count == 0 || _alive[^1] < version, "versions are frozen in increasing order");
+            _alive.Add(version);
+            Volatile.Write(ref _newestAlive, version.Value);
+            return true;
+        }
+    }
+
+    public void Remove(Epoch version)
+    {
+        TaskCompletionSource signal;
+        lock (_lock)
+        {
+            bool removed = _alive.Remove(version);
+            Debug.Assert(removed, "a frozen version is released exactly once");
+            Volatile.Write(ref _newestAlive, _alive.Count == 0 ? 0 : _alive[^1].Value);
+            Interlocked.Increment(ref _generation);
+            signal = _released;
+            _released = NewSignal();
+        }
+
+        signal.TrySetResult();
+    }
+
+    /// <summary>Copies the alive versions (ascending) for a reclamation pass on the writer thread.</summary>
+    public int CopyAlive(Span<Epoch> destination, out int generation)
+    {
+        lock (_lock)
+        {
+            generation = _generation;
+            int count = Math.Min(destination.Length, _alive.Count);
+            for (int i = 0; i < count; i++)
+            {
+                destination[i] = _alive[i];
+            }
+
+            Debug.Assert(count == _alive.Count, "the destination holds every alive version");
+            return count;
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

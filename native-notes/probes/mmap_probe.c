@@ -6,7 +6,7 @@
 //
 // Build: gcc -O2 -Wall -o mmap_probe mmap_probe.c
 // Usage: mmap_probe <test> <dir>
-//   test: firsttouch | cow | writeback | sparsedirty | rss | thp | fulldisk | all
+//   test: baseline | firsttouch | cow | writeback | sparsedirty | rss | thp | fulldisk | all
 //   dir : directory for temporary files (for fulldisk: a small, nearly empty filesystem)
 // Env:  RUNS (default 5), MIB (first-touch region, default 256), WB_WAIT (seconds, default 35)
 //
@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -324,11 +325,57 @@ static double touch_timed(char *p, size_t pages, uint64_t *t, char val) {
     return (double)(minflt() - f0) / pages;
 }
 
+/* ----------------------------------------------------------------- baseline */
+/* What a kernel entry costs on this machine, independent of the flavour. */
+static void test_baseline(void) {
+    const size_t len = 64 * MiB, pages = len / PG;
+    uint64_t *t = xmalloc_touched(pages * sizeof *t);
+    double sys[64], rd[64], rdm[64], wr2[64], wr2m[64], wr3[64], wr3m[64];
+    for (int run = 0; run < g_runs; run++) {
+        uint64_t a = ticks();
+        for (int i = 0; i < 100000; i++) syscall(SYS_getppid);
+        sys[run] = (ticks() - a) * ns_per_tick / 100000;
+        char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) die("mmap");
+        long f0 = minflt();
+        for (size_t i = 0; i < pages; i++) { /* read fault: maps the shared zero page, allocates nothing */
+            uint64_t b = ticks();
+            (void)*(volatile char *)(p + i * PG);
+            t[i] = ticks() - b;
+        }
+        if (minflt() - f0 < (long)pages / 2) printf("# warning: read pass took only %ld faults\n", minflt() - f0);
+        struct dist d = summarize(t, pages);
+        rd[run] = d.med;
+        rdm[run] = d.mean;
+        munmap(p, len);
+        p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+        touch_timed(p, pages, t, 1); /* first user access after MAP_POPULATE (no guest fault) */
+        d = summarize(t, pages);
+        wr2[run] = d.med;
+        wr2m[run] = d.mean;
+        touch_timed(p, pages, t, 2); /* second pass */
+        d = summarize(t, pages);
+        wr3[run] = d.med;
+        wr3m[run] = d.mean;
+        munmap(p, len);
+    }
+    int n = g_runs;
+    printf("\n## baseline kernel-entry costs on this machine (%d runs, medians)\n", n);
+    printf("| operation | median ns | mean ns |\n|---|---|---|\n");
+    printf("| syscall(SYS_getppid) | - | %.0f |\n", median_d(sys, n));
+    printf("| read fault on untouched anon page (zero page, no allocation) | %.0f | %.0f |\n", median_d(rd, n),
+           median_d(rdm, n));
+    printf("| 1st write to a page after MAP_POPULATE (0 guest faults) | %.0f | %.0f |\n", median_d(wr2, n),
+           median_d(wr2m, n));
+    printf("| 2nd write pass over the same pages | %.0f | %.0f |\n", median_d(wr3, n), median_d(wr3m, n));
+    free(t);
+}
+
 /* --------------------------------------------------------------- firsttouch */
 enum pre { PRE_NONE, PRE_MAP_POPULATE, PRE_MADV_WRITE };
 static const char *pre_name[] = {"none", "MAP_POPULATE", "MADV_POPULATE_WRITE"};
 
-static void firsttouch_cfg(enum flav f, enum pre pre, int warm, size_t len) {
+static void firsttouch_cfg(enum flav f, enum pre pre, int warm, int rand, size_t len) {
     size_t pages = len / PG;
     uint64_t *t = xmalloc_touched(pages * sizeof *t);
     double pre_ns[64], pre_flt[64], med[64], p99[64], p999[64], mean[64], flt[64], total[64];
@@ -344,6 +391,7 @@ static void firsttouch_cfg(enum flav f, enum pre pre, int warm, size_t len) {
         double t0 = mono_ns();
         r.p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, r.fd, 0);
         if (r.p == MAP_FAILED) die("mmap");
+        if (rand && madvise(r.p, len, MADV_RANDOM) != 0) die("madvise(MADV_RANDOM)");
         if (pre == PRE_MADV_WRITE && madvise(r.p, len, MADV_POPULATE_WRITE) != 0) madv_err = errno;
         double t1 = mono_ns();
         long f1 = minflt();
@@ -360,7 +408,7 @@ static void firsttouch_cfg(enum flav f, enum pre pre, int warm, size_t len) {
     }
     int n = g_runs;
     char label[64];
-    snprintf(label, sizeof label, "%s%s", flav_name[f], warm ? " (page cache warm)" : "");
+    snprintf(label, sizeof label, "%s%s%s", flav_name[f], warm ? " (page cache warm)" : "", rand ? " + MADV_RANDOM" : "");
     printf("| %-26s | %-19s | %7.0f | %5.2f | %7.0f | %7.0f | %8.0f | %7.0f (%.0f-%.0f) | %5.2f | %7.0f |%s\n", label,
            pre_name[pre], median_d(pre_ns, n), median_d(pre_flt, n), median_d(med, n), median_d(p99, n),
            median_d(p999, n), median_d(mean, n), min_d(mean, n), max_d(mean, n), median_d(flt, n),
@@ -382,10 +430,12 @@ static void test_firsttouch(void) {
            "touch p99.9 | touch mean (min-max) | touch flt/pg | prefault+touch ns/pg |\n");
     printf("|---|---|---|---|---|---|---|---|---|---|\n");
     for (int f = SHARED; f <= ANON; f++)
-        for (int p = PRE_NONE; p <= PRE_MADV_WRITE; p++) firsttouch_cfg(f, p, 0, len);
-    firsttouch_cfg(SHARED, PRE_NONE, 1, len);
-    firsttouch_cfg(PRIVATE, PRE_NONE, 1, len);
-    firsttouch_cfg(SHARED, PRE_MADV_WRITE, 1, len);
+        for (int p = PRE_NONE; p <= PRE_MADV_WRITE; p++) firsttouch_cfg(f, p, 0, 0, len);
+    firsttouch_cfg(SHARED, PRE_NONE, 1, 0, len);
+    firsttouch_cfg(PRIVATE, PRE_NONE, 1, 0, len);
+    firsttouch_cfg(SHARED, PRE_MADV_WRITE, 1, 0, len);
+    firsttouch_cfg(SHARED, PRE_NONE, 0, 1, len);
+    firsttouch_cfg(SHARED, PRE_MADV_WRITE, 0, 1, len);
 }
 
 /* ------------------------------------------------------------- software COW */
@@ -602,31 +652,36 @@ static void test_writeback(void) {
 static void test_sparsedirty(void) {
     const size_t len = 64 * MiB, pages = len / PG;
     const size_t strides[] = {1, 16, 64, 512};
-    printf("\n## write amplification: read-fault a 64 MiB shared mapping, then write 1 byte to every Nth page, "
-           "fdatasync; one run per N (disk column is system-wide)\n");
-    printf("| every Nth page | pages written by app | our dirty 4K pages (kpageflags) | self write_bytes MiB | "
-           "disk written by fdatasync MiB | folio KiB: mean / page-weighted mean / max |\n|---|---|---|---|---|---|\n");
-    for (size_t si = 0; si < sizeof strides / sizeof *strides; si++) {
-        size_t n = strides[si];
-        struct region r;
-        region_open(&r, SHARED, len, 0, 0);
-        volatile char sink = 0;
-        for (size_t i = 0; i < pages; i++) sink += r.p[i * PG]; /* read faults: populate page cache */
-        (void)sink;
-        long long w0 = SELFIO("write_bytes");
-        size_t napp = 0;
-        for (size_t i = 0; i < pages; i += n, napp++) r.p[i * PG] = 1;
-        struct pflags pf = scan_pages(r.p, len);
-        long long w1 = SELFIO("write_bytes");
-        long long sec0 = disk_sectors_written(g_dir);
-        if (fdatasync(r.fd) != 0) die("fdatasync");
-        long long sec1 = disk_sectors_written(g_dir);
-        printf("| %zu | %zu (%.2f MiB) | %ld (%.2f MiB) | %.2f | %.2f | %.0f / %.0f / %ld |\n", n, napp,
-               napp * PG / (double)MiB, pf.ok ? pf.dirty : -1L, pf.ok ? pf.dirty * PG / (double)MiB : -1.0,
-               (w1 - w0) / (double)MiB, sec0 >= 0 ? (sec1 - sec0) * 512.0 / MiB : -1.0, avg_folio_kib(pf),
-               page_weighted_folio_kib(pf), pf.max_folio * 4);
-        fflush(stdout);
-        region_close(&r);
+    printf("\n## write amplification: fault in a 64 MiB shared mapping (read pass), then write 1 byte to every Nth "
+           "page, fdatasync; one run per row (disk column is system-wide)\n");
+    printf("| madvise before faulting | every Nth page | pages written by app | our dirty 4K pages (kpageflags) | "
+           "self write_bytes MiB | disk written by fdatasync MiB | folio KiB: mean / page-weighted mean / max |\n"
+           "|---|---|---|---|---|---|---|\n");
+    for (int rand = 0; rand <= 1; rand++) {
+        for (size_t si = 0; si < sizeof strides / sizeof *strides; si++) {
+            size_t n = strides[si];
+            struct region r;
+            region_open(&r, SHARED, len, 0, 0);
+            if (rand && madvise(r.p, len, MADV_RANDOM) != 0) die("madvise(MADV_RANDOM)");
+            volatile char sink = 0;
+            for (size_t i = 0; i < pages; i++) sink += r.p[i * PG]; /* read faults: populate page cache */
+            (void)sink;
+            long long w0 = SELFIO("write_bytes");
+            size_t napp = 0;
+            for (size_t i = 0; i < pages; i += n, napp++) r.p[i * PG] = 1;
+            struct pflags pf = scan_pages(r.p, len);
+            long long w1 = SELFIO("write_bytes");
+            long long sec0 = disk_sectors_written(g_dir);
+            if (fdatasync(r.fd) != 0) die("fdatasync");
+            long long sec1 = disk_sectors_written(g_dir);
+            printf("| %s | %zu | %zu (%.2f MiB) | %ld (%.2f MiB) | %.2f | %.2f | %.0f / %.0f / %ld |\n",
+                   rand ? "MADV_RANDOM" : "none", n, napp, napp * PG / (double)MiB, pf.ok ? pf.dirty : -1L,
+                   pf.ok ? pf.dirty * PG / (double)MiB : -1.0, (w1 - w0) / (double)MiB,
+                   sec0 >= 0 ? (sec1 - sec0) * 512.0 / MiB : -1.0, avg_folio_kib(pf), page_weighted_folio_kib(pf),
+                   pf.max_folio * 4);
+            fflush(stdout);
+            region_close(&r);
+        }
     }
 }
 
@@ -886,7 +941,7 @@ static void test_fulldisk(void) {
 /* --------------------------------------------------------------------- main */
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s firsttouch|cow|writeback|sparsedirty|rss|thp|fulldisk|all DIR\n", argv[0]);
+        fprintf(stderr, "usage: %s baseline|firsttouch|cow|writeback|sparsedirty|rss|thp|fulldisk|all DIR\n", argv[0]);
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -897,6 +952,7 @@ int main(int argc, char **argv) {
     calibrate();
     const char *t = argv[1];
     int all = strcmp(t, "all") == 0;
+    if (all || !strcmp(t, "baseline")) test_baseline();
     if (all || !strcmp(t, "firsttouch")) test_firsttouch();
     if (all || !strcmp(t, "cow")) test_cow();
     if (all || !strcmp(t, "rss")) test_rss();

@@ -5,7 +5,7 @@
 #
 # TMPBASE: where the temporary directory is created (default /tmp). The shared/private
 #          flavours map files there, so it must be on the filesystem you want to measure.
-# TEST:    all (default) | firsttouch | cow | rss | thp | sparsedirty | writeback | fulldisk
+# TEST:    all (default) | baseline | firsttouch | cow | rss | thp | sparsedirty | writeback | fulldisk
 # Env:     RUNS (default 5), MIB (first-touch region, default 256), WB_WAIT (default 35 s)
 #
 # Takes ~2-3 minutes for "all" (the writeback test alone waits >= WB_WAIT seconds).

@@ -138,13 +138,16 @@ public sealed class StateStoreTests
         Assert.Equal(expected, count);
     }
 
+    /// <summary>Adds to the first 8 bytes of the value (0 when absent or shorter); the result is 8 bytes.</summary>
     internal struct AddToCounter(long delta) : IValueUpdater
     {
+        public readonly long Delta => delta;
+
         public readonly int NewLength(scoped ReadOnlySpan<byte> current, bool exists) => 8;
 
         public readonly void Update(scoped ReadOnlySpan<byte> current, bool exists, scoped Span<byte> destination)
         {
-            long value = exists ? BinaryPrimitives.ReadInt64LittleEndian(current) : 0;
+            long value = exists && current.Length >= 8 ? BinaryPrimitives.ReadInt64LittleEndian(current) : 0;
             BinaryPrimitives.WriteInt64LittleEndian(destination, value + delta);
         }
     }

@@ -11,9 +11,10 @@ namespace Store.Index;
 /// <code>
 /// 0  16  PageHeader   next = 0, fieldA = level, fieldB = split pointer (linear hashing)
 /// 16 u64 entryCount   keys in the group
-/// 24 u32 freeListHead first free page of this group (0 = none)
+/// 24 u32 reserved     (zero; free pages are listed store-wide in the meta page)
 /// 28 u32 directoryPageCount
-/// 32 ..  reserved (16 bytes, zero)
+/// 32 u64 recordBytes  bytes of the group's bucket records (drives splitting)
+/// 40 ..  reserved (8 bytes, zero)
 /// 48 u32[] directory page ids
 /// </code>
 /// <para>Directory (kind Directory): after the header, u32 bucket page ids. Bucket b lives in
@@ -24,8 +25,8 @@ namespace Store.Index;
 internal static class GroupPages
 {
     public const int EntryCountOffset = 16;
-    public const int FreeListHeadOffset = 24;
     public const int DirectoryCountOffset = 28;
+    public const int RecordBytesOffset = 32;
     public const int RootDirectoryOffset = 48;
 
     public static int GroupTableEntriesPerPage(int pageSize) => (pageSize - PageHeader.Size) / 4;
@@ -40,7 +41,7 @@ internal static class GroupPages
 
     public static ulong EntryCount(ReadOnlySpan<byte> root) => BinaryPrimitives.ReadUInt64LittleEndian(root[EntryCountOffset..]);
 
-    public static PageId FreeListHead(ReadOnlySpan<byte> root) => new(BinaryPrimitives.ReadUInt32LittleEndian(root[FreeListHeadOffset..]));
+    public static ulong RecordBytes(ReadOnlySpan<byte> root) => BinaryPrimitives.ReadUInt64LittleEndian(root[RecordBytesOffset..]);
 
     public static int DirectoryCount(ReadOnlySpan<byte> root) => (int)BinaryPrimitives.ReadUInt32LittleEndian(root[DirectoryCountOffset..]);
 

@@ -13,7 +13,7 @@ internal sealed partial class HashIndex
         PageId next = PageId.None;
         for (int i = pages - 1; i >= 0; i--)
         {
-            PageId page = AllocatePage(keyGroup, root);
+            PageId page = AllocatePage();
             WriteBlobPage(keyGroup, page, next, BlobChunk(value, i));
             next = page;
         }
@@ -37,7 +37,7 @@ internal sealed partial class HashIndex
             {
                 if (oldNext.IsNone)
                 {
-                    next = AllocatePage(keyGroup, root);
+                    next = AllocatePage();
                 }
                 else
                 {
@@ -50,7 +50,7 @@ internal sealed partial class HashIndex
             page = next;
         }
 
-        FreeChain(keyGroup, root, oldNext);
+        FreeChain(oldNext);
     }
 
     private ReadOnlySpan<byte> BlobChunk(ReadOnlySpan<byte> value, int index)

@@ -46,45 +46,52 @@ internal sealed partial class HashIndex
         return root;
     }
 
-    /// <summary>A page for <paramref name="keyGroup"/>: from the group's free list, else a new page id. Content is stale.</summary>
-    private PageId AllocatePage(int keyGroup, PageId root)
+    /// <summary>
+    /// A page from the store-wide free list, else a new page id. Content is stale; callers write a
+    /// whole image. The free list is store-wide, not per key group, so pages freed by one group
+    /// serve any other: under churn the store holds the peak of the total, not the sum of each
+    /// group's peaks.
+    /// </summary>
+    private PageId AllocatePage()
     {
-        PageId head = GroupPages.FreeListHead(_table.Read(root));
+        PageId head = FreeListHead();
         if (head.IsNone)
         {
             return _table.Allocate();
         }
 
         ReadOnlySpan<byte> free = _table.Read(head);
-        Debug.Assert(PageHeader.Kind(free) == PageKind.Free && PageHeader.KeyGroup(free) == keyGroup,
-            "a group's free list holds only that group's free pages");
-        SetFreeListHead(root, PageHeader.Next(free));
+        Debug.Assert(PageHeader.Kind(free) == PageKind.Free, "the free list holds only free pages");
+        SetFreeListHead(PageHeader.Next(free));
         return head;
     }
 
-    private void FreePage(int keyGroup, PageId root, PageId page)
+    private void FreePage(PageId page)
     {
         Span<byte> header = stackalloc byte[PageHeader.Size];
-        PageHeader.Write(header, PageKind.Free, (ushort)keyGroup, GroupPages.FreeListHead(_table.Read(root)));
+        PageHeader.Write(header, PageKind.Free, PageHeader.StoreWideKeyGroup, FreeListHead());
         _table.WriteIfChanged(page, 0, header);
-        SetFreeListHead(root, page);
+        SetFreeListHead(page);
     }
 
-    private void FreeChain(int keyGroup, PageId root, PageId first)
+    private void FreeChain(PageId first)
     {
         for (PageId page = first; !page.IsNone;)
         {
             PageId next = PageHeader.Next(_table.Read(page));
-            FreePage(keyGroup, root, page);
+            FreePage(page);
             page = next;
         }
     }
 
-    private void SetFreeListHead(PageId root, PageId head)
+    private PageId FreeListHead() =>
+        new(BinaryPrimitives.ReadUInt32LittleEndian(_table.Read(MetaPage.Page)[MetaPage.FreeListHeadOffset..]));
+
+    private void SetFreeListHead(PageId head)
     {
         Span<byte> bytes = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(bytes, head.Value);
-        _table.WriteIfChanged(root, GroupPages.FreeListHeadOffset, bytes);
+        _table.WriteIfChanged(MetaPage.Page, MetaPage.FreeListHeadOffset, bytes);
     }
 
     /// <summary>Rewrites one bucket page without its dead records and tombstones.</summary>
@@ -128,7 +135,7 @@ internal sealed partial class HashIndex
 
         if (directoryIndex == GroupPages.DirectoryCount(rootSpan))
         {
-            PageId directory = AllocatePage(keyGroup, root);
+            PageId directory = AllocatePage();
             Span<byte> image = ClearImage();
             PageHeader.Write(image, PageKind.Directory, (ushort)keyGroup, PageId.None);
             _table.WriteIfChanged(directory, 0, image);
@@ -155,7 +162,7 @@ internal sealed partial class HashIndex
             (moves ? _move : _stay).Add(i);
         }
 
-        PageId created = AllocatePage(keyGroup, root);
+        PageId created = AllocatePage();
         WriteChain(keyGroup, root, source, _stay);
         WriteChain(keyGroup, root, created, _move);
 
@@ -199,7 +206,7 @@ internal sealed partial class HashIndex
             PageId next;
             if (oldNext.IsNone)
             {
-                next = AllocatePage(keyGroup, root);
+                next = AllocatePage();
             }
             else
             {
@@ -216,6 +223,6 @@ internal sealed partial class HashIndex
         }
 
         _table.WriteIfChanged(page, 0, image);
-        FreeChain(keyGroup, root, oldNext);
+        FreeChain(oldNext);
     }
 }

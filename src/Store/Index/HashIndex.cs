@@ -191,27 +191,32 @@ internal sealed partial class HashIndex
         PageId first = _reader.BucketFor(root, hash);
         if (!TryPlaceInChain(keyGroup, first, record))
         {
-            // Every page of the bucket is full: chain one more page, then grow the group by one
-            // bucket so chains stay short (linear hashing's split-on-overflow).
+            // Every page of the bucket is full: chain one more page, and grow the group by one
+            // bucket if the group as a whole is loaded. Splitting on every overflow would keep
+            // adding buckets under churn (a stable key count) and grow the store forever.
             PageId last = first;
             for (PageId next = PageHeader.Next(_table.Read(last)); !next.IsNone; next = PageHeader.Next(_table.Read(last)))
             {
                 last = next;
             }
 
-            PageId overflow = AllocatePage(keyGroup, root);
+            PageId overflow = AllocatePage();
             Span<byte> image = ClearImage();
             BucketPage.Format(image, (ushort)keyGroup, PageId.None);
             _table.WriteIfChanged(overflow, 0, image);
             SetNext(last, overflow);
             bool placed = TryPlace(overflow, record);
             Debug.Assert(placed, "any record fits an empty bucket page");
-            AdjustGroupCount(root, +1);
-            SplitOne(keyGroup, root);
+            AdjustGroupCount(root, +1, record.Size);
+            if (IsLoaded(root))
+            {
+                SplitOne(keyGroup, root);
+            }
+
             return;
         }
 
-        AdjustGroupCount(root, +1);
+        AdjustGroupCount(root, +1, record.Size);
     }
 
     private bool TryPlaceInChain(int keyGroup, PageId first, in PendingRecord record)
@@ -261,7 +266,7 @@ internal sealed partial class HashIndex
         RecordView record = BucketPage.Record(span, location.Slot);
         if (record.IsExternal)
         {
-            FreeChain(keyGroup, location.GroupRoot, record.FirstBlobPage);
+            FreeChain(record.FirstBlobPage);
             span = _table.Read(location.Page);
             record = BucketPage.Record(span, location.Slot);
         }
@@ -274,13 +279,13 @@ internal sealed partial class HashIndex
         BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)dead);
         BinaryPrimitives.WriteUInt16LittleEndian(header[4..], (ushort)live);
         BinaryPrimitives.WriteUInt16LittleEndian(header[6..], (ushort)tombstones);
-        AdjustGroupCount(location.GroupRoot, -1);
+        AdjustGroupCount(location.GroupRoot, -1, -record.Size);
 
         if (live == 0 && location.Page != location.BucketFirst)
         {
             // An emptied overflow page leaves the chain, so churn cannot grow chains forever.
             SetNext(location.PreviousInChain, PageHeader.Next(_table.Read(location.Page)));
-            FreePage(keyGroup, location.GroupRoot, location.Page);
+            FreePage(location.Page);
         }
         else if (tombstones >= BucketPage.SlotCount(span.Length) / 2)
         {
@@ -310,13 +315,31 @@ internal sealed partial class HashIndex
         _frames.EnsureFree(pages);
     }
 
-    private void AdjustGroupCount(PageId root, int delta)
+    private void AdjustGroupCount(PageId root, int delta, int recordBytesDelta)
     {
-        ulong count = GroupPages.EntryCount(_table.Read(root));
+        ReadOnlySpan<byte> span = _table.Read(root);
+        ulong count = GroupPages.EntryCount(span);
+        ulong recordBytes = GroupPages.RecordBytes(span);
         Span<byte> bytes = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)((long)count + delta));
         _table.WriteIfChanged(root, GroupPages.EntryCountOffset, bytes);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)((long)recordBytes + recordBytesDelta));
+        _table.WriteIfChanged(root, GroupPages.RecordBytesOffset, bytes);
         Count += delta;
+    }
+
+    /// <summary>
+    /// Whether the group's buckets are, on average, more than 70% full by heap bytes or by slots;
+    /// an overflow below that is hash skew, which a longer chain absorbs.
+    /// </summary>
+    private bool IsLoaded(PageId root)
+    {
+        ReadOnlySpan<byte> span = _table.Read(root);
+        long buckets = GroupPages.BucketCount(span);
+        int pageSize = _geometry.PageSize;
+        double byHeap = GroupPages.RecordBytes(span) / (double)(buckets * (pageSize - BucketPage.HeapFloor(pageSize)));
+        double bySlots = GroupPages.EntryCount(span) / (double)(buckets * BucketPage.SlotCount(pageSize));
+        return Math.Max(byHeap, bySlots) > 0.7;
     }
 
     private void SetNext(PageId page, PageId next)

@@ -5,8 +5,8 @@ using Store.Pages;
 namespace Store.Index;
 
 /// <summary>
-/// Page 0: what a reader needs to interpret every other page. Written once when the store is
-/// created and never again, so it costs nothing in incremental checkpoints.
+/// Page 0: what a reader needs to interpret every other page, and the store-wide free-page list.
+/// Apart from the free-list head it is written once, when the store is created.
 /// <code>
 /// 0  16  PageHeader        kind Meta, keyGroup 0xFFFF, next 0
 /// 16 u64 magic             "STOREPG\0" (0x0047504552_4F5453 little-endian)
@@ -16,7 +16,8 @@ namespace Store.Index;
 /// 36 u32 groupTableFirst   first group-table page (1)
 /// 40 u32 groupTablePages   group-table page count
 /// 44 u32 granuleSize       pageSize / 64
-/// 48 ..  reserved, zero
+/// 48 u32 freeListHead      first free page (0 = none); free pages chain through their header's next
+/// 52 ..  reserved, zero
 /// </code>
 /// </summary>
 public static class MetaPage
@@ -30,7 +31,8 @@ public static class MetaPage
     public const int GroupTableFirstOffset = 36;
     public const int GroupTablePagesOffset = 40;
     public const int GranuleSizeOffset = 44;
-    public const int UsedBytes = 48;
+    public const int FreeListHeadOffset = 48;
+    public const int UsedBytes = 52;
 
     public static readonly PageId Page = new(0);
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Store.Versioning;
 
 namespace Store.PageTable;
@@ -40,8 +41,13 @@ internal sealed class PageTableNode
 
     public bool IsLeaf => Entries is not null;
 
-    /// <summary>Approximate bytes one node holds, for the frozen-memory account.</summary>
-    public int FootprintBytes => IsLeaf ? 64 + (Fanout * 40) : 64 + (Fanout * 8);
+    /// <summary>Bytes a leaf holds (object and array headers plus entries), for the frozen-memory account.</summary>
+    public static readonly int LeafFootprint = 64 + (Fanout * Unsafe.SizeOf<PageEntry>());
+
+    /// <summary>Bytes an interior node holds.</summary>
+    public static readonly int InteriorFootprint = 64 + (Fanout * IntPtr.Size);
+
+    public int FootprintBytes => IsLeaf ? LeafFootprint : InteriorFootprint;
 
     public static PageTableNode NewLeaf() => new(leaf: true);
 

@@ -1,0 +1,249 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using FASTER.core;
+
+namespace Store.Benchmarks.Index;
+
+/// <summary>
+/// Single-thread Get, Put (upsert of an existing key) and RMW (add 1 to the 8-byte value) over
+/// 10M loaded keys, 8-byte keys and values, Store side by side with FASTER's FasterKV&lt;long,long&gt;
+/// on the same uniform random key sequence (seed 42). FASTER is each category's baseline, so the
+/// Ratio column reads Store / FASTER time per op (below 1 means Store is faster).
+/// </summary>
+/// <remarks>
+/// <para>FASTER is configured to keep the whole working set in memory and mutable: a NullDevice
+/// log with 1 GiB of memory (10M records of 24 bytes is 240 MB, far below the 90% mutable
+/// region, so updates are in place), an index of 2^23 hash buckets (FASTER's own YCSB sizing of
+/// keys/2, rounded up), and no record locking (ConcurrencyControlMode.None), which matches
+/// Store's single-writer contract. Its functions are a sealed class, so the session's calls into
+/// them are devirtualized, as Store's struct updater is.</para>
+/// <para>Every invocation runs <see cref="Ops"/> operations; each Put writes a value never written
+/// before (a running counter), so no write is a no-op. Loading is in [GlobalSetup], not measured.</para>
+/// </remarks>
+[MemoryDiagnoser]
+[Config(typeof(ShortRunConfig))]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[CategoriesColumn]
+public class KeyValueBenchmarks
+{
+    public const int Ops = 1_000_000;
+    private const long LoadedKeys = 10_000_000;
+
+    private long[] _sequence = null!;
+    private byte[] _keyBytes = null!;
+    private long _counter = LoadedKeys;
+
+    private StateStore _store = null!;
+
+    private IDevice _device = null!;
+    private FasterKV<long, long> _faster = null!;
+    private ClientSession<long, long, long, long, Empty, AddFunctions> _session = null!;
+
+    [GlobalSetup(Targets = [nameof(StoreGetUniform), nameof(StorePutUniform), nameof(StoreRmwUniform)])]
+    public void SetupStore()
+    {
+        MakeSequence();
+        _store = StateStore.Open(BenchKeys.Options);
+        BenchKeys.Load(_store, LoadedKeys);
+    }
+
+    [GlobalSetup(Targets = [nameof(FasterGetUniform), nameof(FasterPutUniform), nameof(FasterRmwUniform)])]
+    public void SetupFaster()
+    {
+        MakeSequence();
+        _device = new NullDevice();
+        _faster = new FasterKV<long, long>(
+            1L << 23,
+            new LogSettings { LogDevice = _device, MemorySizeBits = 30, PageSizeBits = 25 },
+            concurrencyControlMode: ConcurrencyControlMode.None);
+        _session = _faster.For(new AddFunctions()).NewSession<AddFunctions>();
+        for (long i = 0; i < LoadedKeys; i++)
+        {
+            long key = i;
+            long value = i;
+            _session.Upsert(ref key, ref value);
+        }
+    }
+
+    [GlobalCleanup(Targets = [nameof(StoreGetUniform), nameof(StorePutUniform), nameof(StoreRmwUniform)])]
+    public void CleanupStore() => _store.Dispose();
+
+    [GlobalCleanup(Targets = [nameof(FasterGetUniform), nameof(FasterPutUniform), nameof(FasterRmwUniform)])]
+    public void CleanupFaster()
+    {
+        _session.Dispose();
+        _faster.Dispose();
+        _device.Dispose();
+    }
+
+    // ---- Get ----
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Ops)]
+    [BenchmarkCategory("Get")]
+    public long FasterGetUniform()
+    {
+        long sum = 0;
+        long[] sequence = _sequence;
+        for (int i = 0; i < sequence.Length; i++)
+        {
+            long key = sequence[i];
+            long output = 0;
+            Status status = _session.Read(ref key, ref output);
+            if (!status.Found)
+            {
+                ThrowMissing(key);
+            }
+
+            sum += output;
+        }
+
+        return sum;
+    }
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    [BenchmarkCategory("Get")]
+    public long StoreGetUniform()
+    {
+        long sum = 0;
+        Span<byte> value = stackalloc byte[8];
+        ReadOnlySpan<byte> keys = _keyBytes;
+        for (int i = 0; i < Ops; i++)
+        {
+            if (!_store.TryGet(keys.Slice(i * 8, 8), value, out _))
+            {
+                ThrowMissing(_sequence[i]);
+            }
+
+            sum += System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(value);
+        }
+
+        return sum;
+    }
+
+    // ---- Put (upsert of an existing key) ----
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Ops)]
+    [BenchmarkCategory("Put")]
+    public long FasterPutUniform()
+    {
+        long[] sequence = _sequence;
+        long counter = _counter;
+        for (int i = 0; i < sequence.Length; i++)
+        {
+            long key = sequence[i];
+            long value = ++counter;
+            _session.Upsert(ref key, ref value);
+        }
+
+        _counter = counter;
+        return counter;
+    }
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    [BenchmarkCategory("Put")]
+    public long StorePutUniform()
+    {
+        Span<byte> value = stackalloc byte[8];
+        ReadOnlySpan<byte> keys = _keyBytes;
+        long counter = _counter;
+        for (int i = 0; i < Ops; i++)
+        {
+            BenchKeys.Write(value, ++counter);
+            _store.Put(keys.Slice(i * 8, 8), value);
+        }
+
+        _counter = counter;
+        return counter;
+    }
+
+    // ---- RMW (add 1) ----
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Ops)]
+    [BenchmarkCategory("RMW")]
+    public long FasterRmwUniform()
+    {
+        long[] sequence = _sequence;
+        long input = 1;
+        for (int i = 0; i < sequence.Length; i++)
+        {
+            long key = sequence[i];
+            _session.RMW(ref key, ref input);
+        }
+
+        return ++_counter;
+    }
+
+    [Benchmark(OperationsPerInvoke = Ops)]
+    [BenchmarkCategory("RMW")]
+    public long StoreRmwUniform()
+    {
+        var increment = new AddToCounter(1);
+        ReadOnlySpan<byte> keys = _keyBytes;
+        for (int i = 0; i < Ops; i++)
+        {
+            _store.ReadModifyWrite(keys.Slice(i * 8, 8), ref increment);
+        }
+
+        return ++_counter;
+    }
+
+    private void MakeSequence()
+    {
+        _sequence = BenchKeys.UniformSequence(Ops, LoadedKeys);
+        // Store's keys are the same ids as 8-byte little-endian spans, laid out once so the timed
+        // loop does not encode them (FASTER's long keys need no encoding either).
+        _keyBytes = new byte[Ops * 8];
+        for (int i = 0; i < Ops; i++)
+        {
+            BenchKeys.Write(_keyBytes.AsSpan(i * 8, 8), _sequence[i]);
+        }
+    }
+
+    private static void ThrowMissing(long key) => throw new InvalidOperationException($"Key {key} is missing.");
+
+    /// <summary>FASTER functions for long keys and values: read copies, upsert overwrites, RMW adds the input.</summary>
+    public sealed class AddFunctions : FunctionsBase<long, long, long, long, Empty>
+    {
+        public override bool SingleReader(ref long key, ref long input, ref long value, ref long dst, ref ReadInfo readInfo)
+        {
+            dst = value;
+            return true;
+        }
+
+        public override bool ConcurrentReader(ref long key, ref long input, ref long value, ref long dst, ref ReadInfo readInfo)
+        {
+            dst = value;
+            return true;
+        }
+
+        public override bool SingleWriter(ref long key, ref long input, ref long src, ref long dst, ref long output, ref UpsertInfo upsertInfo, WriteReason reason)
+        {
+            dst = src;
+            return true;
+        }
+
+        public override bool ConcurrentWriter(ref long key, ref long input, ref long src, ref long dst, ref long output, ref UpsertInfo upsertInfo)
+        {
+            dst = src;
+            return true;
+        }
+
+        public override bool InitialUpdater(ref long key, ref long input, ref long value, ref long output, ref RMWInfo rmwInfo)
+        {
+            value = input;
+            return true;
+        }
+
+        public override bool CopyUpdater(ref long key, ref long input, ref long oldValue, ref long newValue, ref long output, ref RMWInfo rmwInfo)
+        {
+            newValue = oldValue + input;
+            return true;
+        }
+
+        public override bool InPlaceUpdater(ref long key, ref long input, ref long value, ref long output, ref RMWInfo rmwInfo)
+        {
+            value += input;
+            return true;
+        }
+    }
+}

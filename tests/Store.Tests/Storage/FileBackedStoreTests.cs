@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using Store.Diagnostics;
+using Xunit.Abstractions;
+
+namespace Store.Tests.Storage;
+
+public sealed class FileBackedStoreTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "store-tests-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void AStoreInADirectoryKeepsItsStateInTheMappedFrameFile()
+    {
+        using var store = StateStore.Open(new StoreOptions { Directory = _directory, SegmentBytes = 1 << 20 });
+        for (int i = 0; i < 30_000; i++)
+        {
+            store.Put(BitConverter.GetBytes(i), new byte[64]);
+        }
+
+        var file = new FileInfo(Path.Combine(_directory, "frames.dat"));
+        Assert.True(file.Exists);
+        Assert.True(file.Length >= store.Statistics.MappedBytes, "the file is reserved up to every mapped segment");
+        Assert.Equal(30_000, store.Count);
+    }
+
+    [Fact]
+    public void ASecondStoreOnTheSameDirectoryIsRefusedUntilTheFirstIsDisposed()
+    {
+        var first = StateStore.Open(new StoreOptions { Directory = _directory });
+        var error = Assert.Throws<StoreDirectoryInUseException>(() => StateStore.Open(new StoreOptions { Directory = _directory }));
+        Assert.Contains(_directory, error.Message);
+        Assert.Contains("store.lock", error.Message);
+        first.Dispose();
+        using var second = StateStore.Open(new StoreOptions { Directory = _directory });
+        second.Put("k"u8, "v"u8);
+    }
+
+    [Fact]
+    public void AFullDiskWhenTheMappingGrowsIsAClearErrorThatLosesNothingAndPassesWhenSpaceReturns()
+    {
+        string mount = Path.Combine(_directory, "small");
+        Directory.CreateDirectory(mount);
+        if (!Mount(mount))
+        {
+            // Without root no file system can be made full on purpose; say so rather than pass silently.
+            Assert.Fail("mounting a 6 MiB tmpfs needs root (CI and developer machines run as root)");
+        }
+
+        try
+        {
+            using var store = StateStore.Open(new StoreOptions { Directory = mount, SegmentBytes = 1 << 20 });
+            var written = new List<int>();
+            StoreFullException? full = null;
+            for (int i = 0; i < 1_000_000 && full is null; i++)
+            {
+                try
+                {
+                    store.Put(BitConverter.GetBytes(i), new byte[200]);
+                    written.Add(i);
+                }
+                catch (StoreFullException e)
+                {
+                    full = e;
+                }
+            }
+
+            Assert.NotNull(full);
+            output.WriteLine(full.Message);
+            Assert.Contains("frames.dat", full.Message);
+            Assert.Equal(28, full.Errno);
+            Assert.Equal(written.Count, store.Count);
+            foreach (int i in written)
+            {
+                Assert.NotNull(store.Get(BitConverter.GetBytes(i)));
+            }
+
+            // Once space is available again, the same store grows and writes go on.
+            Assert.Equal(0, Run("mount", $"-o remount,size=32m {mount}"));
+            store.Put(BitConverter.GetBytes(-1), new byte[200]);
+            Assert.Equal(written.Count + 1, store.Count);
+        }
+        finally
+        {
+            Run("umount", mount);
+        }
+    }
+
+    private static bool Mount(string path) => Run("mount", $"-t tmpfs -o size=6m tmpfs {path}") == 0;
+
+    private static int Run(string command, string arguments)
+    {
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo(command, arguments) { RedirectStandardError = true })!;
+            process.WaitForExit();
+            return process.ExitCode;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return -1;
+        }
+    }
+}

@@ -45,6 +45,7 @@ public class KeyValueBenchmarks
         MakeSequence();
         _store = StateStore.Open(BenchKeys.Options);
         BenchKeys.Load(_store, LoadedKeys);
+        Console.WriteLine($"// Store loaded: {_store.Count:N0} keys, {_store.Statistics}");
     }
 
     [GlobalSetup(Targets = [nameof(FasterGetUniform), nameof(FasterPutUniform), nameof(FasterRmwUniform)])]
@@ -63,14 +64,23 @@ public class KeyValueBenchmarks
             long value = i;
             _session.Upsert(ref key, ref value);
         }
+
+        Console.WriteLine($"// FASTER loaded: {_faster.EntryCount:N0} keys, {DescribeFasterLog()}");
     }
 
     [GlobalCleanup(Targets = [nameof(StoreGetUniform), nameof(StorePutUniform), nameof(StoreRmwUniform)])]
-    public void CleanupStore() => _store.Dispose();
+    public void CleanupStore()
+    {
+        // Same page count as after loading means updates stayed in place (no growth, no copies).
+        Console.WriteLine($"// Store after run: {_store.Count:N0} keys, {_store.Statistics}");
+        _store.Dispose();
+    }
 
     [GlobalCleanup(Targets = [nameof(FasterGetUniform), nameof(FasterPutUniform), nameof(FasterRmwUniform)])]
     public void CleanupFaster()
     {
+        // An unchanged tail address means every Upsert and RMW was in place (no appends).
+        Console.WriteLine($"// FASTER after run: {DescribeFasterLog()}");
         _session.Dispose();
         _faster.Dispose();
         _device.Dispose();
@@ -198,6 +208,10 @@ public class KeyValueBenchmarks
             BenchKeys.Write(_keyBytes.AsSpan(i * 8, 8), _sequence[i]);
         }
     }
+
+    private string DescribeFasterLog() =>
+        $"log begin {_faster.Log.BeginAddress:N0}, read-only {_faster.Log.ReadOnlyAddress:N0}, tail {_faster.Log.TailAddress:N0}, " +
+        $"head {_faster.Log.HeadAddress:N0} (bytes of log address space)";
 
     private static void ThrowMissing(long key) => throw new InvalidOperationException($"Key {key} is missing.");
 

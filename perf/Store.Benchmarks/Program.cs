@@ -10,7 +10,9 @@ namespace Store.Benchmarks;
 /// <summary>
 /// <c>dotnet run -c Release --project perf/Store.Benchmarks -- --filter '*Freeze*'</c> runs
 /// BenchmarkDotNet (any BenchmarkSwitcher arguments); <c>-- --freeze-latency</c> runs the
-/// Stopwatch harness that times single Freeze calls (see <see cref="FreezeLatency"/>).
+/// Stopwatch harness that times single Freeze calls (see <see cref="FreezeLatency"/>), and
+/// <c>-- --kv-paired</c> runs Store and FASTER round by round in one process (see
+/// <see cref="Index.KeyValuePaired"/>).
 /// Artifacts go to perf/Store.Benchmarks/BenchmarkDotNet.Artifacts (git-ignored).
 /// </summary>
 public static class Program
@@ -20,6 +22,11 @@ public static class Program
         if (args.Contains("--freeze-latency"))
         {
             return FreezeLatency.Run(args);
+        }
+
+        if (args.Contains("--kv-paired"))
+        {
+            return Index.KeyValuePaired.Run(args);
         }
 
         IConfig config = DefaultConfig.Instance.WithArtifactsPath(ArtifactsDirectory());

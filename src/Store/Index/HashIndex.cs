@@ -120,6 +120,7 @@ internal sealed partial class HashIndex
                 ? stackalloc byte[256]
                 : (rentedNext = ArrayPool<byte>.Shared.Rent(length));
             next = next[..length];
+            next.Clear(); // the module skips stack zeroing; a careless updater must not store stack garbage
             updater.Update(current, exists, next);
 
             if (exists && !record.IsExternal && length == record.ValueLength)

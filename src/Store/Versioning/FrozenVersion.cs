@@ -94,7 +94,11 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
         return new EntryEnumerator(new EntryCursor<FrozenPages>(Reader(), fromKeyGroup, toKeyGroup, LeaseReleaser), null);
     }
 
-    public DirtyPageEnumerator DirtyPagesSince(Epoch baseVersion)
+    /// <summary>
+    /// Pages written after <paramref name="baseVersion"/>, in page-id order, with what changed in
+    /// each. The listing holds a lease while it is enumerated (foreach disposes it).
+    /// </summary>
+    public IEnumerable<DirtyPage> DirtyPagesSince(Epoch baseVersion)
     {
         ThrowIfReleased();
         if (baseVersion != Epoch.None && baseVersion < ConfirmedAtFreeze)
@@ -102,7 +106,24 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
             ThrowHelper.ThrowBaseTooOld(baseVersion, ConfirmedAtFreeze);
         }
 
-        return new DirtyPageEnumerator(this, _snapshot, baseVersion);
+        return WalkDirtyPages(baseVersion);
+    }
+
+    private IEnumerable<DirtyPage> WalkDirtyPages(Epoch baseVersion)
+    {
+        AcquireLease();
+        try
+        {
+            var walker = new DirtyPageWalker(_snapshot, baseVersion);
+            while (walker.MoveNext())
+            {
+                yield return walker.Current;
+            }
+        }
+        finally
+        {
+            ReleaseLease();
+        }
     }
 
     public void CopyPage(PageId page, Span<byte> destination)
@@ -129,7 +150,7 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
 
     public override string ToString() => $"frozen {Version} ({PageCount} pages{(IsReleased ? ", released" : "")})";
 
-    internal void ThrowIfReleased()
+    private void ThrowIfReleased()
     {
         if (IsReleased)
         {

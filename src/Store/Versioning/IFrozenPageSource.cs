@@ -26,7 +26,7 @@ public interface IFrozenPageSource
     uint PageCount { get; }
 
     /// <summary>Pages written after <paramref name="baseVersion"/>, in page-id order. Epoch.None lists every page.</summary>
-    DirtyPageEnumerator DirtyPagesSince(Epoch baseVersion);
+    IEnumerable<DirtyPage> DirtyPagesSince(Epoch baseVersion);
 
     /// <summary>Copies one page as this version holds it.</summary>
     void CopyPage(PageId page, Span<byte> destination);

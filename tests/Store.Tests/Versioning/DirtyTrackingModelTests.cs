@@ -141,16 +141,7 @@ public sealed class DirtyTrackingModelTests(ITestOutputHelper output)
         Assert.NotEmpty(ToArray(v3.DirtyPagesSince(Epoch.None)));
     }
 
-    private static DirtyPage[] ToArray(DirtyPageEnumerator enumerator)
-    {
-        var list = new List<DirtyPage>();
-        foreach (DirtyPage page in enumerator)
-        {
-            list.Add(page);
-        }
-
-        return [.. list];
-    }
+    private static DirtyPage[] ToArray(IEnumerable<DirtyPage> pages) => [.. pages];
 
     /// <summary>What a restore does: start from the confirmed pages, overwrite only the listed bytes.</summary>
     private static Dictionary<uint, byte[]> Patch(FrozenVersion version, Dictionary<uint, byte[]> confirmedPages, Epoch confirmed)

@@ -145,4 +145,35 @@ public sealed class ReclamationTests
         Assert.Equal(5_000, count);
         Assert.Throws<ObjectDisposedException>(() => frozen.Get("k"u8));
     }
+
+    [Fact]
+    public void ADirtyListingInProgressKeepsTheTreeAliveAcrossARelease()
+    {
+        using var store = StateStore.Open();
+        for (int i = 0; i < 50_000; i++)
+        {
+            store.Put(BitConverter.GetBytes(i), BitConverter.GetBytes((long)i));
+        }
+
+        FrozenVersion frozen = store.Freeze();
+        uint pages = frozen.PageCount;
+        using IEnumerator<DirtyPage> listing = frozen.DirtyPagesSince(Epoch.None).GetEnumerator();
+        Assert.True(listing.MoveNext());
+        frozen.Release();
+        for (int i = 0; i < 50_000; i++)
+        {
+            store.Put(BitConverter.GetBytes(i), BitConverter.GetBytes(-1L)); // copies and retires every page
+        }
+
+        uint listed = 1;
+        uint previous = listing.Current.Page.Value;
+        while (listing.MoveNext())
+        {
+            Assert.Equal(previous + 1, listing.Current.Page.Value);
+            previous = listing.Current.Page.Value;
+            listed++;
+        }
+
+        Assert.Equal(pages, listed);
+    }
 }

@@ -6,20 +6,18 @@ namespace Store.Versioning;
 /// <summary>
 /// Lists the pages of a frozen tree written after a base version, in page-id order. Subtrees whose
 /// node version is not newer than the base are skipped whole, so the walk costs O(dirty pages ×
-/// tree height), not O(pages).
+/// tree height), not O(pages). The caller holds a lease on the version for the whole walk.
 /// </summary>
-public struct DirtyPageEnumerator
+internal struct DirtyPageWalker
 {
-    private readonly FrozenVersion _owner;
     private readonly Epoch _base;
     private readonly PageTableNode?[] _path;
     private readonly int[] _next;
     private int _depth;
     private DirtyPage _current;
 
-    internal DirtyPageEnumerator(FrozenVersion owner, PageTableSnapshot snapshot, Epoch baseVersion)
+    public DirtyPageWalker(PageTableSnapshot snapshot, Epoch baseVersion)
     {
-        _owner = owner;
         _base = baseVersion;
         _path = new PageTableNode?[snapshot.Height + 1];
         _next = new int[snapshot.Height + 1];
@@ -33,11 +31,8 @@ public struct DirtyPageEnumerator
 
     public readonly DirtyPage Current => _current;
 
-    public readonly DirtyPageEnumerator GetEnumerator() => this;
-
     public bool MoveNext()
     {
-        _owner.ThrowIfReleased();
         while (_depth >= 0)
         {
             PageTableNode? node = _path[_depth];

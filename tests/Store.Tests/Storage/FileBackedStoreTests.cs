@@ -1,31 +1,26 @@
 using System.Diagnostics;
 using Store.Diagnostics;
+using Store.Tests.TestInfrastructure;
 using Xunit.Abstractions;
 
 namespace Store.Tests.Storage;
 
 public sealed class FileBackedStoreTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "store-tests-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _temp = new("store-tests");
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public void AStoreInADirectoryKeepsItsStateInTheMappedFrameFile()
     {
-        using var store = StateStore.Open(new StoreOptions { Directory = _directory, SegmentBytes = 1 << 20 });
+        using var store = StateStore.Open(new StoreOptions { Directory = _temp.Path, SegmentBytes = 1 << 20 });
         for (int i = 0; i < 30_000; i++)
         {
             store.Put(BitConverter.GetBytes(i), new byte[64]);
         }
 
-        var file = new FileInfo(Path.Combine(_directory, "frames.dat"));
+        var file = new FileInfo(Path.Combine(_temp.Path, "frames.dat"));
         Assert.True(file.Exists);
         Assert.True(file.Length >= store.Statistics.MappedBytes, "the file is reserved up to every mapped segment");
         Assert.Equal(30_000, store.Count);
@@ -34,19 +29,19 @@ public sealed class FileBackedStoreTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void ASecondStoreOnTheSameDirectoryIsRefusedUntilTheFirstIsDisposed()
     {
-        var first = StateStore.Open(new StoreOptions { Directory = _directory });
-        var error = Assert.Throws<StoreDirectoryInUseException>(() => StateStore.Open(new StoreOptions { Directory = _directory }));
-        Assert.Contains(_directory, error.Message);
+        var first = StateStore.Open(new StoreOptions { Directory = _temp.Path });
+        var error = Assert.Throws<StoreDirectoryInUseException>(() => StateStore.Open(new StoreOptions { Directory = _temp.Path }));
+        Assert.Contains(_temp.Path, error.Message);
         Assert.Contains("store.lock", error.Message);
         first.Dispose();
-        using var second = StateStore.Open(new StoreOptions { Directory = _directory });
+        using var second = StateStore.Open(new StoreOptions { Directory = _temp.Path });
         second.Put("k"u8, "v"u8);
     }
 
     [Fact]
     public void AFullDiskWhenTheMappingGrowsIsAClearErrorThatLosesNothingAndPassesWhenSpaceReturns()
     {
-        string mount = Path.Combine(_directory, "small");
+        string mount = Path.Combine(_temp.Path, "small");
         Directory.CreateDirectory(mount);
         if (!Mount(mount))
         {

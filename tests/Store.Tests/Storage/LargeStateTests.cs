@@ -1,19 +1,14 @@
 using Store.Versioning;
+using Store.Tests.TestInfrastructure;
 using Xunit.Abstractions;
 
 namespace Store.Tests.Storage;
 
 public sealed class LargeStateTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "store-large-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _temp = new("store-large");
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     [Trait("Category", "Slow")]
@@ -21,7 +16,7 @@ public sealed class LargeStateTests(ITestOutputHelper output) : IDisposable
     {
         const int keys = 600_000;
         const int valueLength = 3_900; // one blob page per value: ≥ 2.3 GiB of pages in all
-        using var store = StateStore.Open(new StoreOptions { Directory = _directory, MaxFrozenBytes = 4L << 30 });
+        using var store = StateStore.Open(new StoreOptions { Directory = _temp.Path, MaxFrozenBytes = 4L << 30 });
         byte[] value = new byte[valueLength];
         for (int i = 0; i < keys; i++)
         {

@@ -11,7 +11,8 @@ namespace Store.Benchmarks;
 /// <c>dotnet run -c Release --project perf/Store.Benchmarks -- --filter '*Freeze*'</c> runs
 /// BenchmarkDotNet (any BenchmarkSwitcher arguments); <c>-- --freeze-latency</c> runs the
 /// Stopwatch harness that times single Freeze calls (see <see cref="FreezeLatency"/>), and
-/// <c>-- --kv-paired</c> runs Store and FASTER round by round in one process (see
+/// <c>-- --first-write-latency</c> times single writes after a freeze (see
+/// <see cref="PageTable.FirstWriteLatency"/>), and <c>-- --kv-paired</c> runs Store and FASTER round by round in one process (see
 /// <see cref="Index.KeyValuePaired"/>).
 /// Artifacts go to perf/Store.Benchmarks/BenchmarkDotNet.Artifacts (git-ignored).
 /// </summary>
@@ -22,6 +23,11 @@ public static class Program
         if (args.Contains("--freeze-latency"))
         {
             return FreezeLatency.Run(args);
+        }
+
+        if (args.Contains("--first-write-latency"))
+        {
+            return PageTable.FirstWriteLatency.Run(args);
         }
 
         if (args.Contains("--kv-paired"))
@@ -55,7 +61,9 @@ public static class Program
 /// Release that follows is timed separately and is not part of the pause).
 /// </summary>
 /// <remarks>
-/// Options: <c>--keys 1000000,10000000</c>, <c>--samples 10000</c>, <c>--writes-between 64</c>.
+/// Options: <c>--keys 1000000,10000000</c>, <c>--samples 10000</c>, <c>--writes-between 64</c>,
+/// <c>--modes idle,after-writes,idle</c> (in that order; the first pass in a process also pays for
+/// first touches of fresh GC-heap pages, which the second idle pass does not).
 /// For each key count it loads the store (8-byte keys and values), warms up with 1,000 pairs, then
 /// takes the samples twice: "idle" (Freeze+Release back to back) and "after-writes" (that many
 /// seeded random Puts, untimed, before each Freeze, so every freeze follows real dirtying and
@@ -69,6 +77,7 @@ public static class FreezeLatency
         long[] keyCounts = Option(args, "--keys", "1000000,10000000").Split(',').Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         int samples = int.Parse(Option(args, "--samples", "10000"), CultureInfo.InvariantCulture);
         int writesBetween = int.Parse(Option(args, "--writes-between", "64"), CultureInfo.InvariantCulture);
+        string[] modes = Option(args, "--modes", "idle,after-writes,idle").Split(',');
         string outDir = Path.Combine(Program.ArtifactsDirectory(), "freeze-latency");
         Directory.CreateDirectory(outDir);
 
@@ -84,8 +93,9 @@ public static class FreezeLatency
             var random = new Random(BenchKeys.Seed);
             long counter = keys;
             Measure(store, 1000, 0, random, ref counter, out _, out _, out _);
-            foreach ((string mode, int writes) in new[] { ("idle", 0), ("after-writes", writesBetween) })
+            foreach (string mode in modes)
             {
+                int writes = mode == "after-writes" ? writesBetween : 0;
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
                 GC.Collect();

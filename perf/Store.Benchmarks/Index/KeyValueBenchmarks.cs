@@ -15,8 +15,8 @@ namespace Store.Benchmarks.Index;
 /// log with 1 GiB of memory (10M records of 24 bytes is 240 MB, far below the 90% mutable
 /// region, so updates are in place), an index of 2^23 hash buckets (FASTER's own YCSB sizing of
 /// keys/2, rounded up), and no record locking (ConcurrencyControlMode.None), which matches
-/// Store's single-writer contract. Its functions are a sealed class, so the session's calls into
-/// them are devirtualized, as Store's struct updater is.</para>
+/// Store's single-writer contract. Its functions are a sealed class that overrides the callbacks
+/// directly (SimpleFunctions would call a merge delegate per RMW).</para>
 /// <para>Every invocation runs <see cref="Ops"/> operations; each Put writes a value never written
 /// before (a running counter), so no write is a no-op. Loading is in [GlobalSetup], not measured.</para>
 /// </remarks>

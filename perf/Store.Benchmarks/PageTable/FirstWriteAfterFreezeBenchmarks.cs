@@ -39,8 +39,18 @@ public class FirstWriteAfterFreezeBenchmarks
     {
         _store = StateStore.Open(BenchKeys.Options);
         BenchKeys.Load(_store, LoadedKeys);
+        PickKeysOnDistinctPages(_store, LoadedKeys, _keys, ref _counter);
+    }
 
-        long[] order = new long[LoadedKeys];
+    /// <summary>
+    /// Fills <paramref name="keys"/> (8 bytes per key) with loaded keys that lie on distinct pages:
+    /// freezes, updates keys in a seeded random order, and keeps a key when its update copied a
+    /// page (CopyOnWriteCount rose by one). Releases the frozen version before returning.
+    /// </summary>
+    internal static void PickKeysOnDistinctPages(StateStore store, long loadedKeys, byte[] keys, ref long counter)
+    {
+        int wanted = keys.Length / 8;
+        long[] order = new long[loadedKeys];
         for (int i = 0; i < order.Length; i++)
         {
             order[i] = i;
@@ -50,17 +60,17 @@ public class FirstWriteAfterFreezeBenchmarks
         Span<byte> key = stackalloc byte[8];
         Span<byte> value = stackalloc byte[8];
         int chosen = 0;
-        FrozenVersion frozen = _store.Freeze();
+        FrozenVersion frozen = store.Freeze();
         foreach (long id in order)
         {
-            long before = _store.Statistics.CopyOnWriteCount;
+            long before = store.Statistics.CopyOnWriteCount;
             BenchKeys.Write(key, id);
-            BenchKeys.Write(value, ++_counter);
-            _store.Put(key, value);
-            if (_store.Statistics.CopyOnWriteCount == before + 1)
+            BenchKeys.Write(value, ++counter);
+            store.Put(key, value);
+            if (store.Statistics.CopyOnWriteCount == before + 1)
             {
-                key.CopyTo(_keys.AsSpan(chosen * 8, 8));
-                if (++chosen == Writes)
+                key.CopyTo(keys.AsSpan(chosen * 8, 8));
+                if (++chosen == wanted)
                 {
                     break;
                 }
@@ -68,9 +78,9 @@ public class FirstWriteAfterFreezeBenchmarks
         }
 
         frozen.Release();
-        if (chosen != Writes)
+        if (chosen != wanted)
         {
-            throw new InvalidOperationException($"Only {chosen} distinct pages found among {LoadedKeys} keys.");
+            throw new InvalidOperationException($"Only {chosen} distinct pages found among {loadedKeys} keys.");
         }
     }
 

@@ -14,15 +14,17 @@ namespace Store.Index;
 /// 24   u16  liveCount
 /// 26   u16  tombstones
 /// 28   u32  reserved (zero)
-/// 32   u8[S]  tags       0x00–0x7F: 7 hash bits of a live record; 0x80 empty; 0xFE deleted
-/// 32+S u16[S] offsets    record offset per slot
-/// ..   heap
+/// 32   S/16 slot groups of 48 bytes each, group g at 32 + 48·g:
+///        u8[16]  tags     0x00–0x7F: 7 hash bits of a live record; 0x80 empty; 0xFE deleted
+///        u16[16] offsets  record offset per slot
+/// 32+3S heap
 /// record: u16 keyLength | u8 flags (bit 0: value in a blob chain) | u8 reserved | u32 valueLength
 ///         | key | value, or u32 first blob page when external
 /// </code>
 /// S = pageSize / 32 slots, probed 16 at a time (one SIMD compare) starting at a group chosen by
-/// hash bits independent of the bucket and the tag. Lookups stop at the first group with an empty
-/// slot; deletes leave tombstones so that rule stays true.
+/// hash bits independent of the bucket and the tag. A group's tags and offsets share one cache
+/// line, so a lookup touches two lines of the page: the slot group and the record. Lookups stop at
+/// the first group with an empty slot; deletes leave tombstones so that rule stays true.
 /// </summary>
 internal static class BucketPage
 {
@@ -30,8 +32,12 @@ internal static class BucketPage
     public const int DeadBytesOffset = 20;
     public const int LiveCountOffset = 24;
     public const int TombstonesOffset = 26;
-    public const int TagsOffset = 32;
+    public const int SlotGroupsOffset = 32;
+    public const int SlotGroupSize = 48;
     public const int RecordHeaderSize = 8;
+
+    /// <summary>End of the counters an insert updates (heapStart, deadBytes, liveCount, tombstones).</summary>
+    public const int CountersEnd = 28;
     public const int GroupWidth = 16;
 
     public const byte EmptyTag = 0x80;
@@ -40,10 +46,12 @@ internal static class BucketPage
 
     public static int SlotCount(int pageSize) => pageSize / 32;
 
-    public static int OffsetsOffset(int pageSize) => TagsOffset + SlotCount(pageSize);
+    /// <summary>First heap byte: where the slot groups end.</summary>
+    public static int HeapFloor(int pageSize) => SlotGroupsOffset + (SlotCount(pageSize) / GroupWidth * SlotGroupSize);
 
-    /// <summary>First heap byte: where the slot arrays end.</summary>
-    public static int HeapFloor(int pageSize) => TagsOffset + (SlotCount(pageSize) * 3);
+    public static int GroupOffset(int group) => SlotGroupsOffset + (group * SlotGroupSize);
+
+    public static int TagOffset(int slot) => GroupOffset(slot / GroupWidth) + (slot % GroupWidth);
 
     public static int HeapStart(ReadOnlySpan<byte> page) => (int)BinaryPrimitives.ReadUInt32LittleEndian(page[HeapStartOffset..]);
 
@@ -53,10 +61,10 @@ internal static class BucketPage
 
     public static int Tombstones(ReadOnlySpan<byte> page) => BinaryPrimitives.ReadUInt16LittleEndian(page[TombstonesOffset..]);
 
-    public static int SlotOffset(int pageSize, int slot) => OffsetsOffset(pageSize) + (slot * 2);
+    public static int SlotOffset(int slot) => GroupOffset(slot / GroupWidth) + GroupWidth + ((slot % GroupWidth) * 2);
 
     public static int RecordOffset(ReadOnlySpan<byte> page, int slot) =>
-        BinaryPrimitives.ReadUInt16LittleEndian(page[SlotOffset(page.Length, slot)..]);
+        BinaryPrimitives.ReadUInt16LittleEndian(page[SlotOffset(slot)..]);
 
     public static int RecordSize(int keyLength, int storedValueLength) => RecordHeaderSize + keyLength + storedValueLength;
 
@@ -66,7 +74,10 @@ internal static class BucketPage
         image.Clear();
         PageHeader.Write(image, PageKind.Bucket, keyGroup, next);
         BinaryPrimitives.WriteUInt32LittleEndian(image[HeapStartOffset..], (uint)image.Length);
-        image.Slice(TagsOffset, SlotCount(image.Length)).Fill(EmptyTag);
+        for (int group = 0; group < SlotCount(image.Length) / GroupWidth; group++)
+        {
+            image.Slice(GroupOffset(group), GroupWidth).Fill(EmptyTag);
+        }
     }
 
     /// <summary>The record in <paramref name="slot"/> as a view over the page.</summary>
@@ -76,14 +87,13 @@ internal static class BucketPage
     public static int Find(ReadOnlySpan<byte> page, ReadOnlySpan<byte> key, in KeyHash hash)
     {
         int groups = SlotCount(page.Length) / GroupWidth;
-        ReadOnlySpan<byte> tags = page.Slice(TagsOffset, SlotCount(page.Length));
         Vector128<byte> wanted = Vector128.Create(hash.Tag);
         Vector128<byte> empty = Vector128.Create(EmptyTag);
         int group = hash.SlotGroup(groups);
         for (int probe = 0; probe < groups; probe++)
         {
             int first = group * GroupWidth;
-            Vector128<byte> lane = Vector128.Create(tags.Slice(first, GroupWidth));
+            Vector128<byte> lane = Vector128.Create(page.Slice(GroupOffset(group), GroupWidth));
             uint matches = Vector128.Equals(lane, wanted).ExtractMostSignificantBits();
             while (matches != 0)
             {
@@ -111,12 +121,11 @@ internal static class BucketPage
     public static int FreeSlot(ReadOnlySpan<byte> page, in KeyHash hash)
     {
         int groups = SlotCount(page.Length) / GroupWidth;
-        ReadOnlySpan<byte> tags = page.Slice(TagsOffset, SlotCount(page.Length));
         int group = hash.SlotGroup(groups);
         for (int probe = 0; probe < groups; probe++)
         {
             int first = group * GroupWidth;
-            Vector128<byte> lane = Vector128.Create(tags.Slice(first, GroupWidth));
+            Vector128<byte> lane = Vector128.Create(page.Slice(GroupOffset(group), GroupWidth));
             // Live tags have the high bit clear; empty (0x80) and deleted (0xFE) have it set.
             uint free = lane.ExtractMostSignificantBits();
             if (free != 0)
@@ -143,7 +152,7 @@ internal static class BucketPage
             return false;
         }
 
-        bool reusesTombstone = page[TagsOffset + slot] == TombstoneTag;
+        bool reusesTombstone = page[TagOffset(slot)] == TombstoneTag;
         plan = new InsertPlan(slot, HeapStart(page) - record.Size, LiveCount(page) + 1,
             Tombstones(page) - (reusesTombstone ? 1 : 0));
         return true;
@@ -158,9 +167,9 @@ internal static class BucketPage
         }
 
         record.WriteTo(image.Slice(plan.Offset, record.Size));
-        image[TagsOffset + plan.Slot] = record.Hash.Tag;
-        BinaryPrimitives.WriteUInt16LittleEndian(image[SlotOffset(image.Length, plan.Slot)..], (ushort)plan.Offset);
-        plan.WriteCounters(image[HeapStartOffset..(TagsOffset - 4)]);
+        image[TagOffset(plan.Slot)] = record.Hash.Tag;
+        BinaryPrimitives.WriteUInt16LittleEndian(image[SlotOffset(plan.Slot)..], (ushort)plan.Offset);
+        plan.WriteCounters(image[HeapStartOffset..CountersEnd]);
         return true;
     }
 

@@ -96,7 +96,7 @@ internal sealed class EntryCursor<TPages> : EntryCursor where TPages : struct, I
         int slots = BucketPage.SlotCount(page.Length);
         while (++_slot < slots)
         {
-            if (page[BucketPage.TagsOffset + _slot] < BucketPage.EmptyTag)
+            if (page[BucketPage.TagOffset(_slot)] < BucketPage.EmptyTag)
             {
                 return true;
             }

@@ -255,9 +255,9 @@ internal sealed partial class HashIndex
         // Four small writes (record, tag, slot offset, counters) rather than one page image: each is
         // tracked as its own dirty extent or granule, so an insert costs a checkpoint little.
         record.WriteTo(_table.Write(page, plan.Offset, record.Size));
-        _table.Write(page, BucketPage.TagsOffset + plan.Slot, 1)[0] = record.Hash.Tag;
-        BinaryPrimitives.WriteUInt16LittleEndian(_table.Write(page, BucketPage.SlotOffset(span.Length, plan.Slot), 2), (ushort)plan.Offset);
-        plan.WriteCounters(_table.Write(page, BucketPage.HeapStartOffset, BucketPage.TagsOffset - 4 - BucketPage.HeapStartOffset));
+        _table.Write(page, BucketPage.TagOffset(plan.Slot), 1)[0] = record.Hash.Tag;
+        BinaryPrimitives.WriteUInt16LittleEndian(_table.Write(page, BucketPage.SlotOffset(plan.Slot), 2), (ushort)plan.Offset);
+        plan.WriteCounters(_table.Write(page, BucketPage.HeapStartOffset, BucketPage.CountersEnd - BucketPage.HeapStartOffset));
         return true;
     }
 
@@ -275,7 +275,7 @@ internal sealed partial class HashIndex
         int live = BucketPage.LiveCount(span) - 1;
         int tombstones = BucketPage.Tombstones(span) + 1;
         int dead = BucketPage.DeadBytes(span) + record.Size;
-        _table.Write(location.Page, BucketPage.TagsOffset + location.Slot, 1)[0] = BucketPage.TombstoneTag;
+        _table.Write(location.Page, BucketPage.TagOffset(location.Slot), 1)[0] = BucketPage.TombstoneTag;
         Span<byte> header = _table.Write(location.Page, BucketPage.DeadBytesOffset, 8);
         BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)dead);
         BinaryPrimitives.WriteUInt16LittleEndian(header[4..], (ushort)live);

@@ -23,7 +23,7 @@ internal sealed class ScratchRecords
         int slots = BucketPage.SlotCount(page.Length);
         for (int slot = 0; slot < slots; slot++)
         {
-            if (page[BucketPage.TagsOffset + slot] >= BucketPage.EmptyTag)
+            if (page[BucketPage.TagOffset(slot)] >= BucketPage.EmptyTag)
             {
                 continue;
             }

@@ -134,8 +134,11 @@ internal sealed unsafe class FrameMemory : IDisposable
         nint address;
         if (_file is null)
         {
-            address = NativeMethods.Mmap(0, (nuint)_segmentBytes, NativeMethods.ProtRead | NativeMethods.ProtWrite,
-                NativeMethods.MapPrivate | NativeMethods.MapAnonymous | NativeMethods.MapNoReserve, -1, 0);
+            address = MapAnonymousAligned();
+            // Huge pages: one fault per 2 MiB instead of per 4 KiB when pre-faulting, and far fewer
+            // TLB misses on random access. Safe because copy-on-write is ours (a memcpy of one frame),
+            // never the kernel's. Advisory: a kernel without THP ignores it.
+            NativeMethods.Madvise(address, (nuint)_segmentBytes, NativeMethods.MadvHugePage);
         }
         else
         {
@@ -143,11 +146,21 @@ internal sealed unsafe class FrameMemory : IDisposable
             int error = NativeMethods.PosixFallocate(fd, offset, _segmentBytes);
             if (error != 0)
             {
+                // ext4 keeps whatever part of a failed fallocate it managed to allocate, and grows the
+                // file: give it back, so a full disk stays exactly as full as before the attempt.
+                RandomAccess.SetLength(_file, offset);
                 throw new StoreFullException(FilePath!, offset, _segmentBytes, error);
             }
 
             address = NativeMethods.Mmap(0, (nuint)_segmentBytes, NativeMethods.ProtRead | NativeMethods.ProtWrite,
                 NativeMethods.MapShared, fd, offset);
+            if (address != NativeMethods.MapFailed)
+            {
+                // 4 KiB page-cache folios: with ext4's large folios one dirty byte makes the kernel
+                // write back up to 2 MiB of this scratch file (235× for sparse updates, measured in
+                // native-notes/mmap-flavours.md). Must precede the first touch.
+                NativeMethods.Madvise(address, (nuint)_segmentBytes, NativeMethods.MadvRandom);
+            }
         }
 
         if (address == NativeMethods.MapFailed)
@@ -158,6 +171,34 @@ internal sealed unsafe class FrameMemory : IDisposable
 
         Prefault(address);
         return address;
+    }
+
+    /// <summary>Anonymous memory aligned to 2 MiB, so every part of the segment can be a huge page.</summary>
+    private nint MapAnonymousAligned()
+    {
+        const long HugePage = 2 << 20;
+        long length = _segmentBytes + HugePage;
+        nint raw = NativeMethods.Mmap(0, (nuint)length, NativeMethods.ProtRead | NativeMethods.ProtWrite,
+            NativeMethods.MapPrivate | NativeMethods.MapAnonymous | NativeMethods.MapNoReserve, -1, 0);
+        if (raw == NativeMethods.MapFailed)
+        {
+            return raw;
+        }
+
+        long aligned = (raw + HugePage - 1) & ~(HugePage - 1);
+        long head = aligned - raw;
+        long tail = length - head - _segmentBytes;
+        if (head > 0)
+        {
+            NativeMethods.Munmap(raw, (nuint)head);
+        }
+
+        if (tail > 0)
+        {
+            NativeMethods.Munmap((nint)(aligned + _segmentBytes), (nuint)tail);
+        }
+
+        return (nint)aligned;
     }
 
     private void Prefault(nint address)

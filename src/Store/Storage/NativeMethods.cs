@@ -16,7 +16,8 @@ internal static partial class NativeMethods
     public const int MapAnonymous = 0x20;
     public const int MapNoReserve = 0x4000;
 
-    public const int MadvNoHugePage = 15;
+    public const int MadvRandom = 1;
+    public const int MadvHugePage = 14;
     /// <summary>Linux ≥ 5.14: fault pages in writable without touching them (see native-notes/mmap-flavours.md).</summary>
     public const int MadvPopulateWrite = 23;
 

@@ -12,8 +12,14 @@ namespace Store.Versioning;
 /// frees what only it used even while an older one is still alive.
 /// </summary>
 /// <remarks>
-/// Writer thread only. The frozen-memory account (<see cref="HeldBytes"/>) is what
-/// <see cref="StoreOptions.MaxFrozenBytes"/> bounds.
+/// <para>Writer thread only. The frozen-memory account (<see cref="HeldBytes"/>) is what
+/// <see cref="StoreOptions.MaxFrozenBytes"/> bounds.</para>
+/// <para>Reclamation is incremental: a pass over the retired items starts when a release is seen and
+/// advances a bounded number of items per write, so releasing a version that held 100,000 pages
+/// does not stall one write for milliseconds. A pass judges only the items retired before it began,
+/// against the alive set copied when it began: a version frozen later cannot reach those items
+/// (it is newer than their retirement), and a version released later only makes the copy
+/// conservative.</para>
 /// </remarks>
 internal sealed class Reclaimer
 {
@@ -21,7 +27,13 @@ internal sealed class Reclaimer
     private readonly PageTableNodePool _nodes;
     private readonly int _pageSize;
     private readonly List<Retired> _items = new(1024);
+    private readonly Epoch[] _alive = new Epoch[64];
+    private int _aliveCount;
     private int _seenGeneration = -1;
+    private bool _passActive;
+    private int _scan;   // next item the pass examines
+    private int _keep;   // items [0, _keep) were examined and are still reachable
+    private int _passEnd; // items retired after the pass began are not judged by it
 
     public Reclaimer(FramePool frames, PageTableNodePool nodes, int pageSize)
     {
@@ -47,31 +59,35 @@ internal sealed class Reclaimer
     }
 
     /// <summary>
-    /// Returns to their pools the items no alive frozen version can reach. Cheap when nothing was
-    /// released since the last pass (one volatile read).
+    /// Advances reclamation by at most <paramref name="budget"/> items (all of them with
+    /// int.MaxValue). Cheap when nothing was released since the last pass: one volatile read.
     /// </summary>
-    public void Reclaim(VersionRegistry versions)
+    public void Reclaim(VersionRegistry versions, int budget)
     {
-        if (versions.Generation == _seenGeneration || _items.Count == 0)
+        if (!_passActive)
         {
-            return;
-        }
-
-        Span<Epoch> alive = stackalloc Epoch[64];
-        int aliveCount = versions.CopyAlive(alive, out _seenGeneration);
-        alive = alive[..aliveCount];
-
-        int kept = 0;
-        for (int i = 0; i < _items.Count; i++)
-        {
-            Retired item = _items[i];
-            if (IsReachable(item, alive))
+            if (versions.Generation == _seenGeneration || _items.Count == 0)
             {
-                _items[kept++] = item;
-                continue;
+                return;
             }
 
-            if (item.Node is { } node)
+            _aliveCount = versions.CopyAlive(_alive, out _seenGeneration);
+            _passActive = true;
+            _scan = 0;
+            _keep = 0;
+            _passEnd = _items.Count;
+        }
+
+        ReadOnlySpan<Epoch> alive = _alive.AsSpan(0, _aliveCount);
+        int stop = (int)Math.Min(_passEnd, (long)_scan + budget);
+        for (; _scan < stop; _scan++)
+        {
+            Retired item = _items[_scan];
+            if (IsReachable(item, alive))
+            {
+                _items[_keep++] = item;
+            }
+            else if (item.Node is { } node)
             {
                 HeldBytes -= node.FootprintBytes;
                 _nodes.Return(node);
@@ -83,8 +99,13 @@ internal sealed class Reclaimer
             }
         }
 
-        _items.RemoveRange(kept, _items.Count - kept);
-        Debug.Assert(HeldBytes >= 0, "the frozen-memory account never goes negative");
+        if (_scan == _passEnd)
+        {
+            // Close the gap between kept items and those retired during the pass.
+            _items.RemoveRange(_keep, _passEnd - _keep);
+            _passActive = false;
+            Debug.Assert(HeldBytes >= 0, "the frozen-memory account never goes negative");
+        }
     }
 
     private static bool IsReachable(in Retired item, ReadOnlySpan<Epoch> alive)

@@ -19,7 +19,7 @@ internal sealed class VersionRegistry
 {
     private readonly Lock _lock = new();
     private readonly List<Epoch> _alive = new(4);
-    private TaskCompletionSource _released = NewSignal();
+    private TaskCompletionSource? _released; // created only when someone waits: a release allocates nothing
     private uint _newestAlive;
     private int _generation;
 
@@ -45,7 +45,7 @@ internal sealed class VersionRegistry
         {
             lock (_lock)
             {
-                return _released.Task;
+                return (_released ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
             }
         }
     }
@@ -70,7 +70,7 @@ internal sealed class VersionRegistry
 
     public void Remove(Epoch version)
     {
-        TaskCompletionSource signal;
+        TaskCompletionSource? signal;
         lock (_lock)
         {
             bool removed = _alive.Remove(version);
@@ -78,10 +78,10 @@ internal sealed class VersionRegistry
             Volatile.Write(ref _newestAlive, _alive.Count == 0 ? 0 : _alive[^1].Value);
             Interlocked.Increment(ref _generation);
             signal = _released;
-            _released = NewSignal();
+            _released = null;
         }
 
-        signal.TrySetResult();
+        signal?.TrySetResult();
     }
 
     /// <summary>Copies the alive versions (ascending) for a reclamation pass on the writer thread.</summary>
@@ -100,6 +100,4 @@ internal sealed class VersionRegistry
             return count;
         }
     }
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

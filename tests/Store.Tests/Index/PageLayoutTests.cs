@@ -55,9 +55,11 @@ public sealed class PageLayoutTests
         Assert.Equal(20, BucketPage.DeadBytesOffset);
         Assert.Equal(24, BucketPage.LiveCountOffset);
         Assert.Equal(26, BucketPage.TombstonesOffset);
-        Assert.Equal(32, BucketPage.TagsOffset);
+        Assert.Equal(32, BucketPage.SlotGroupsOffset);
+        Assert.Equal(48, BucketPage.SlotGroupSize);
         Assert.Equal(128, BucketPage.SlotCount(4096));
-        Assert.Equal(160, BucketPage.OffsetsOffset(4096));
+        Assert.Equal(32 + 48 + 3, BucketPage.TagOffset(19));
+        Assert.Equal(32 + 48 + 16 + 6, BucketPage.SlotOffset(19));
         Assert.Equal(416, BucketPage.HeapFloor(4096));
         Assert.Equal(8, BucketPage.RecordHeaderSize);
         Assert.Equal(48, GroupPages.RootDirectoryOffset);

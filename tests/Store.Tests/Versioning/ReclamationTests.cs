@@ -26,7 +26,7 @@ public sealed class ReclamationTests
             frozen.Release();
         }
 
-        store.Put(BitConverter.GetBytes(0), BitConverter.GetBytes(-1L)); // a write runs the reclamation pass
+        store.ReclaimReleasedPages();
         StoreStatistics stats = store.Statistics;
         Assert.Equal(0, stats.FrozenVersionsAlive);
         Assert.Equal(0, stats.FrozenBytes);
@@ -57,7 +57,7 @@ public sealed class ReclamationTests
 
         Assert.True(store.FrozenBytes > heldByOlder, "the newer version holds pages of its own");
         newer.Release();
-        store.Put(BitConverter.GetBytes(97), BitConverter.GetBytes(-4L)); // a write runs the reclamation pass
+        store.ReclaimReleasedPages();
         Assert.Equal(heldByOlder, store.FrozenBytes);
         Assert.Equal(1L, BitConverter.ToInt64(older.Get(BitConverter.GetBytes(1))!));
         Assert.Equal(97L, BitConverter.ToInt64(older.Get(BitConverter.GetBytes(97))!));
@@ -175,5 +175,36 @@ public sealed class ReclamationTests
         }
 
         Assert.Equal(pages, listed);
+    }
+
+    [Fact]
+    public void WritesAfterAReleaseReclaimGraduallyUntilEverythingIsBack()
+    {
+        using var store = StateStore.Open();
+        for (int i = 0; i < 50_000; i++)
+        {
+            store.Put(BitConverter.GetBytes(i), BitConverter.GetBytes((long)i));
+        }
+
+        FrozenVersion frozen = store.Freeze();
+        for (int i = 0; i < 50_000; i++)
+        {
+            store.Put(BitConverter.GetBytes(i), BitConverter.GetBytes(-1L)); // copies every page
+        }
+
+        long held = store.FrozenBytes;
+        frozen.Release();
+        store.Put(BitConverter.GetBytes(0), BitConverter.GetBytes(-2L));
+        Assert.True(store.FrozenBytes > 0 && store.FrozenBytes < held, "one write returns a bounded slice, not everything");
+
+        int writes = 1;
+        while (store.FrozenBytes > 0)
+        {
+            store.Put(BitConverter.GetBytes(writes % 50_000), BitConverter.GetBytes(-3L));
+            writes++;
+            Assert.True(writes < 100_000, "gradual reclamation finishes");
+        }
+
+        Assert.Equal((int)store.Statistics.Pages, store.Statistics.FramesInUse);
     }
 }

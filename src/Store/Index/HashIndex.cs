@@ -71,7 +71,7 @@ internal sealed partial class HashIndex
     public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         KeyHash hash = KeyHash.Of(key);
-        _reader.TryLocate(key, hash, out RecordLocation location);
+        _reader.TryLocate(key, hash, out RecordLocation location, forWrite: true);
         PutAt(location, key, hash, value);
     }
 
@@ -92,7 +92,7 @@ internal sealed partial class HashIndex
         where TUpdater : IValueUpdater, allows ref struct
     {
         KeyHash hash = KeyHash.Of(key);
-        bool exists = _reader.TryLocate(key, hash, out RecordLocation location);
+        bool exists = _reader.TryLocate(key, hash, out RecordLocation location, forWrite: true);
         byte[]? rentedCurrent = null;
         byte[]? rentedNext = null;
         try

@@ -9,4 +9,7 @@ namespace Store.Index;
 internal interface IPageSource
 {
     ReadOnlySpan<byte> Read(PageId page);
+
+    /// <summary>A hint that <paramref name="page"/> is about to be written (no-op for frozen versions).</summary>
+    void PrefetchForWrite(PageId page);
 }

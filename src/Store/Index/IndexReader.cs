@@ -47,7 +47,7 @@ internal readonly struct IndexReader<TPages> where TPages : struct, IPageSource
         return BucketPage(root, bucket);
     }
 
-    public bool TryLocate(ReadOnlySpan<byte> key, in KeyHash hash, out RecordLocation location)
+    public bool TryLocate(ReadOnlySpan<byte> key, in KeyHash hash, out RecordLocation location, bool forWrite = false)
     {
         PageId root = GroupRoot(hash.KeyGroup(_geometry.MaxParallelism));
         if (root.IsNone)
@@ -57,6 +57,11 @@ internal readonly struct IndexReader<TPages> where TPages : struct, IPageSource
         }
 
         PageId first = BucketFor(root, hash);
+        if (forWrite)
+        {
+            _pages.PrefetchForWrite(first);
+        }
+
         PageId previous = PageId.None;
         for (PageId page = first; !page.IsNone;)
         {

@@ -6,4 +6,6 @@ namespace Store.Index;
 internal readonly struct LivePages(PageTable.PageTable table) : IPageSource
 {
     public ReadOnlySpan<byte> Read(PageId page) => table.Read(page);
+
+    public void PrefetchForWrite(PageId page) => table.PrefetchEntry(page);
 }

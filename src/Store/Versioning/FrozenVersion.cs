@@ -209,5 +209,9 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     private readonly struct FrozenPages(PageTableSnapshot snapshot, FrameMemory memory) : IPageSource
     {
         public ReadOnlySpan<byte> Read(PageId page) => memory.Frame(snapshot.Entry(page).Frame);
+
+        public void PrefetchForWrite(PageId page)
+        {
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Store.Diagnostics;
 using Store.Index;
 using Store.Pages;
@@ -19,19 +20,31 @@ namespace Store.Versioning;
 /// </remarks>
 public sealed class FrozenVersion : IFrozenPageSource, IDisposable
 {
-    private readonly PageTableSnapshot _snapshot;
+    private PageTableSnapshot _snapshot;
     private readonly FrameMemory _memory;
     private readonly IndexGeometry _geometry;
     private readonly VersionRegistry _registry;
     private int _leases = 1; // the owner's; Release drops it
     private int _released;
 
-    internal FrozenVersion(PageTableSnapshot snapshot, FrameMemory memory, IndexGeometry geometry, VersionRegistry registry)
+    /// <summary>
+    /// Creates an inactive shell; <see cref="Activate"/> makes it a version. The store allocates the
+    /// shell for the next barrier ahead of time, so Freeze itself allocates nothing: on these VMs a
+    /// fresh allocation can land on a never-touched heap page and turn a 100 ns barrier into a
+    /// 15 µs page fault.
+    /// </summary>
+    internal FrozenVersion(FrameMemory memory, IndexGeometry geometry, VersionRegistry registry)
     {
-        _snapshot = snapshot;
         _memory = memory;
         _geometry = geometry;
         _registry = registry;
+    }
+
+    /// <summary>Turns the shell into the frozen version of <paramref name="snapshot"/>. Writer thread, once.</summary>
+    internal void Activate(PageTableSnapshot snapshot)
+    {
+        Debug.Assert(_snapshot.Root is null, "a shell is activated once");
+        _snapshot = snapshot;
     }
 
     public Epoch Version => _snapshot.Version;

@@ -29,9 +29,9 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
 
     /// <summary>
     /// Creates an inactive shell; <see cref="Activate"/> makes it a version. The store allocates the
-    /// shell for the next barrier ahead of time, so Freeze itself allocates nothing: on these VMs a
-    /// fresh allocation can land on a never-touched heap page and turn a 100 ns barrier into a
-    /// 15 µs page fault.
+    /// shell for the next barrier ahead of time (on the write before it), so Freeze allocates nothing
+    /// after a write: an allocation can land on a never-touched heap page, a ~10 µs fault on these
+    /// VMs, and may trigger a GC inside the barrier.
     /// </summary>
     internal FrozenVersion(FrameMemory memory, IndexGeometry geometry, VersionRegistry registry)
     {

@@ -83,7 +83,8 @@ internal sealed partial class HashIndex
             return false;
         }
 
-        Reserve(0, location);
+        RecordView record = BucketPage.Record(_table.Read(location.Page), location.Slot);
+        Reserve(0, record.IsExternal ? record.ValueLength : 0);
         RemoveAt(location, hash.KeyGroup(_geometry.MaxParallelism));
         return true;
     }
@@ -149,29 +150,32 @@ internal sealed partial class HashIndex
     private void PutAt(in RecordLocation location, ReadOnlySpan<byte> key, in KeyHash hash, ReadOnlySpan<byte> value)
     {
         int keyGroup = hash.KeyGroup(_geometry.MaxParallelism);
-        Reserve(value.Length, location);
-        if (!location.Page.IsNone)
+        if (location.Page.IsNone)
         {
-            RecordView record = BucketPage.Record(_table.Read(location.Page), location.Slot);
-            bool inline = value.Length <= _geometry.InlineValueLimit;
-            if (!record.IsExternal && inline && value.Length == record.ValueLength)
-            {
-                _table.WriteIfChanged(location.Page, record.StoredOffset, value);
-                return;
-            }
-
-            if (record.IsExternal && !inline)
-            {
-                RewriteBlob(keyGroup, location.GroupRoot, record.FirstBlobPage, value);
-                Span<byte> length = stackalloc byte[4];
-                BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)value.Length);
-                _table.WriteIfChanged(location.Page, record.Offset + 4, length);
-                return;
-            }
-
-            RemoveAt(location, keyGroup);
+            Reserve(value.Length, existingExternalLength: 0);
+            Insert(keyGroup, hash, key, value);
+            return;
         }
 
+        RecordView record = BucketPage.Record(_table.Read(location.Page), location.Slot);
+        Reserve(value.Length, record.IsExternal ? record.ValueLength : 0);
+        bool inline = value.Length <= _geometry.InlineValueLimit;
+        if (!record.IsExternal && inline && value.Length == record.ValueLength)
+        {
+            _table.WriteIfChanged(location.Page, record.StoredOffset, value);
+            return;
+        }
+
+        if (record.IsExternal && !inline)
+        {
+            RewriteBlob(keyGroup, location.GroupRoot, record.FirstBlobPage, value);
+            Span<byte> length = stackalloc byte[4];
+            BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)value.Length);
+            _table.WriteIfChanged(location.Page, record.Offset + 4, length);
+            return;
+        }
+
+        RemoveAt(location, keyGroup);
         Insert(keyGroup, hash, key, value);
     }
 
@@ -296,7 +300,7 @@ internal sealed partial class HashIndex
     }
 
     /// <summary>Makes sure the frames this operation can need are free before it changes anything.</summary>
-    private void Reserve(int newValueLength, in RecordLocation location)
+    private void Reserve(int newValueLength, int existingExternalLength)
     {
         int pages = FramesPerOperation;
         if (newValueLength > _geometry.InlineValueLimit)
@@ -304,13 +308,9 @@ internal sealed partial class HashIndex
             pages += 2 * BlobPage.PagesFor(newValueLength, _geometry.PageSize);
         }
 
-        if (!location.Page.IsNone)
+        if (existingExternalLength > 0)
         {
-            RecordView existing = BucketPage.Record(_table.Read(location.Page), location.Slot);
-            if (existing.IsExternal)
-            {
-                pages += 2 * BlobPage.PagesFor(existing.ValueLength, _geometry.PageSize);
-            }
+            pages += 2 * BlobPage.PagesFor(existingExternalLength, _geometry.PageSize);
         }
 
         _frames.EnsureFree(pages);

@@ -43,6 +43,7 @@ public sealed class StateStore : IDisposable
     private readonly PageTable.PageTable _table;
     private readonly IndexGeometry _geometry;
     private readonly HashIndex _index;
+    private readonly int _maxFrozenVersions; // a copy, so the barrier does not touch the options object
     private FrozenVersion? _nextFrozen; // allocated off the barrier (see FrozenVersion's constructor)
     private WriterGuard _writer;
     private long _modifications;
@@ -52,6 +53,7 @@ public sealed class StateStore : IDisposable
     {
         options.Validate();
         _options = options;
+        _maxFrozenVersions = options.MaxFrozenVersions;
         if (options.Directory is not null)
         {
             Directory.CreateDirectory(options.Directory);
@@ -208,7 +210,7 @@ public sealed class StateStore : IDisposable
         {
             // Registering first makes the copy-on-write rule see the new frozen version before the
             // live version can write again (same thread, so program order suffices).
-            if (!_versions.TryAdd(_table.Live, _options.MaxFrozenVersions, out _))
+            if (!_versions.TryAdd(_table.Live, _maxFrozenVersions, out _))
             {
                 frozen = null;
                 return false;

@@ -6,7 +6,7 @@ namespace Store.Index;
 internal sealed partial class HashIndex
 {
     /// <summary>Writes <paramref name="value"/> into a new chain and returns its first page.</summary>
-    private PageId WriteBlob(int keyGroup, PageId root, ReadOnlySpan<byte> value)
+    private PageId WriteBlob(int keyGroup, ReadOnlySpan<byte> value)
     {
         // Built back to front, so each page's successor is already known when it is written.
         int pages = BlobPage.PagesFor(value.Length, _geometry.PageSize);
@@ -25,7 +25,7 @@ internal sealed partial class HashIndex
     /// Rewrites a value in its existing chain, page by page, writing only bytes that differ; the
     /// chain grows or shrinks at its tail.
     /// </summary>
-    private void RewriteBlob(int keyGroup, PageId root, PageId first, ReadOnlySpan<byte> value)
+    private void RewriteBlob(int keyGroup, PageId first, ReadOnlySpan<byte> value)
     {
         int pages = BlobPage.PagesFor(value.Length, _geometry.PageSize);
         PageId page = first;

@@ -163,8 +163,8 @@ internal sealed partial class HashIndex
         }
 
         PageId created = AllocatePage();
-        WriteChain(keyGroup, root, source, _stay);
-        WriteChain(keyGroup, root, created, _move);
+        WriteChain(keyGroup, source, _stay);
+        WriteChain(keyGroup, created, _move);
 
         Span<byte> entry = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(entry, created.Value);
@@ -189,7 +189,7 @@ internal sealed partial class HashIndex
     /// Writes the given scratch records as a bucket chain starting at <paramref name="first"/>,
     /// reusing the chain's existing pages in order and freeing the ones left over.
     /// </summary>
-    private void WriteChain(int keyGroup, PageId root, PageId first, List<int> records)
+    private void WriteChain(int keyGroup, PageId first, List<int> records)
     {
         Span<byte> image = _chainImage;
         PageId page = first;

@@ -168,7 +168,7 @@ internal sealed partial class HashIndex
 
         if (record.IsExternal && !inline)
         {
-            RewriteBlob(keyGroup, location.GroupRoot, record.FirstBlobPage, value);
+            RewriteBlob(keyGroup, record.FirstBlobPage, value);
             Span<byte> length = stackalloc byte[4];
             BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)value.Length);
             _table.WriteIfChanged(location.Page, record.Offset + 4, length);
@@ -187,7 +187,7 @@ internal sealed partial class HashIndex
         byte flags = 0;
         if (value.Length > _geometry.InlineValueLimit)
         {
-            BinaryPrimitives.WriteUInt32LittleEndian(blobRef, WriteBlob(keyGroup, root, value).Value);
+            BinaryPrimitives.WriteUInt32LittleEndian(blobRef, WriteBlob(keyGroup, value).Value);
             stored = blobRef;
             flags = BucketPage.ExternalValueFlag;
         }

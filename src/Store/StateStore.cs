@@ -49,7 +49,7 @@ public sealed class StateStore : IDisposable
     private long _modifications;
     private bool _disposed;
 
-    private StateStore(StoreOptions options)
+    private StateStore(StoreOptions options, bool format = true)
     {
         options.Validate();
         _options = options;
@@ -68,7 +68,7 @@ public sealed class StateStore : IDisposable
             _reclaimer = new Reclaimer(_frames, nodes, options.PageSize);
             _table = new PageTable.PageTable(_memory, _frames, nodes, _reclaimer, _versions);
             _geometry = new IndexGeometry(options.PageSize, options.MaxParallelism);
-            _index = new HashIndex(_table, _frames, _geometry);
+            _index = new HashIndex(_table, _frames, _geometry, format);
         }
         catch
         {
@@ -80,6 +80,41 @@ public sealed class StateStore : IDisposable
 
     /// <summary>Creates a store. With <see cref="StoreOptions.Directory"/> set, the directory is locked for this instance.</summary>
     public static StateStore Open(StoreOptions? options = null) => new(options ?? new StoreOptions());
+
+    /// <summary>
+    /// Starts rebuilding a store from page images (a checkpoint restore). The loader holds a new,
+    /// empty store of <paramref name="pageCount"/> zeroed pages; fill them with
+    /// <see cref="StoreLoader.Write"/>, then <see cref="StoreLoader.Complete"/> checks the meta page
+    /// and hands the store over. The restored content is its version 1, already confirmed.
+    /// </summary>
+    public static StoreLoader BeginRestore(StoreOptions options, uint pageCount)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var store = new StateStore(options, format: false);
+        try
+        {
+            store._frames.EnsureFree(checked((int)pageCount) + 1);
+            for (uint i = 0; i < pageCount; i++)
+            {
+                store._table.Allocate();
+            }
+
+            return new StoreLoader(store);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    internal void WriteRestored(PageId page, int offset, ReadOnlySpan<byte> bytes) => _table.WriteRestored(page, offset, bytes);
+
+    internal void SealRestore(string? source)
+    {
+        _table.SealRestore();
+        _index.LoadRestored(source);
+    }
 
     public StoreOptions Options => _options;
 

@@ -34,7 +34,8 @@ internal sealed partial class HashIndex
     private readonly byte[] _image;
     private readonly byte[] _chainImage;
 
-    public HashIndex(PageTable.PageTable table, FramePool frames, IndexGeometry geometry)
+    /// <param name="format">True for a new store; false when the pages come from a restore (see <see cref="LoadRestored"/>).</param>
+    public HashIndex(PageTable.PageTable table, FramePool frames, IndexGeometry geometry, bool format = true)
     {
         _table = table;
         _frames = frames;
@@ -42,7 +43,10 @@ internal sealed partial class HashIndex
         _reader = new IndexReader<LivePages>(new LivePages(table), geometry);
         _image = new byte[geometry.PageSize];
         _chainImage = new byte[geometry.PageSize];
-        Format();
+        if (format)
+        {
+            Format();
+        }
     }
 
     public long Count { get; private set; }
@@ -66,6 +70,37 @@ internal sealed partial class HashIndex
         Span<byte> metaImage = ClearImage();
         MetaPage.Write(metaImage, _geometry.PageSize, _geometry.MaxParallelism, _geometry.GroupTableFirst, _geometry.GroupTablePages);
         _table.WriteIfChanged(meta, 0, metaImage);
+    }
+
+    /// <summary>
+    /// Checks restored pages against this store's geometry and recounts the entries (the count is
+    /// kept per key group in the group roots; the in-memory total is only a sum of them).
+    /// </summary>
+    public void LoadRestored(string? source)
+    {
+        if (_table.PageCount <= (uint)_geometry.GroupTablePages)
+        {
+            throw new Diagnostics.StoreCorruptedException(
+                $"a restored store has {_table.PageCount} pages; the meta page and {_geometry.GroupTablePages} group-table pages are the minimum",
+                source, 0, MetaPage.Page);
+        }
+
+        (int pageSize, int maxParallelism, PageId groupTableFirst, int groupTablePages) = MetaPage.Read(_table.Read(MetaPage.Page), source);
+        if (pageSize != _geometry.PageSize || maxParallelism != _geometry.MaxParallelism)
+        {
+            throw new ArgumentException(
+                $"The checkpoint was written with PageSize {pageSize} and MaxParallelism {maxParallelism}; " +
+                $"the store options say {_geometry.PageSize} and {_geometry.MaxParallelism}. Restore with the same values.");
+        }
+
+        if (groupTableFirst != _geometry.GroupTableFirst || groupTablePages != _geometry.GroupTablePages)
+        {
+            throw new Diagnostics.StoreCorruptedException(
+                $"meta page places the group table at page {groupTableFirst.Value} ({groupTablePages} pages), expected {_geometry.GroupTableFirst.Value} ({_geometry.GroupTablePages})",
+                source, MetaPage.GroupTableFirstOffset, MetaPage.Page);
+        }
+
+        Count = _reader.Count();
     }
 
     public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)

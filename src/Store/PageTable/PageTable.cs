@@ -157,6 +157,30 @@ internal sealed class PageTable
         return page;
     }
 
+    /// <summary>
+    /// Copies restored bytes into a page before the store's first version ends. A restore fills
+    /// pages this way and then calls <see cref="SealRestore"/>; nothing is marked dirty, because
+    /// the restored content is the base that the next checkpoint's listing starts from.
+    /// </summary>
+    public void WriteRestored(PageId page, int offset, ReadOnlySpan<byte> source)
+    {
+        Debug.Assert(_live == Epoch.First && _versions.AliveCount == 0, "restored bytes are written before the first freeze");
+        Debug.Assert(page.Value < _pageCount, "restored writes stay below the page count");
+        source.CopyTo(_memory.Frame(new FrameIndex(_liveFrames[page.Value])).Slice(offset));
+    }
+
+    /// <summary>
+    /// Ends a restore: the restored content becomes version 1, confirmed (it came from a durable
+    /// checkpoint), and writes go to version 2. A dirty listing based on version 1 is then exactly
+    /// what changed since the restored checkpoint.
+    /// </summary>
+    public void SealRestore()
+    {
+        Debug.Assert(_live == Epoch.First, "a restore is sealed once, before any freeze");
+        _live = _live.Next;
+        Confirm(Epoch.First);
+    }
+
     /// <summary>Captures the live tree as a frozen version and opens the next version. O(1).</summary>
     public PageTableSnapshot Freeze()
     {

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Store.Storage;
 
 /// <summary>
-/// The only P/Invoke surface of the store: Linux mmap, madvise and posix_fallocate.
+/// The only P/Invoke surface of the store: Linux mmap, madvise, posix_fallocate and the open/fsync/close a directory sync needs.
 /// Constants are the x86-64/arm64 Linux values (identical on both).
 /// </summary>
 internal static partial class NativeMethods
@@ -33,6 +33,18 @@ internal static partial class NativeMethods
     public static partial int Madvise(nint address, nuint length, int advice);
 
     /// <summary>Returns 0 or an errno value directly (it does not set errno).</summary>
+    public const int ORdOnly = 0;
+    public const int ODirectory = 0x10000; // Linux x86-64 and arm64
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    public static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
     [LibraryImport("libc", EntryPoint = "posix_fallocate")]
     public static partial int PosixFallocate(int fd, long offset, long length);
 }

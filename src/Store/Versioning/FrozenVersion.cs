@@ -139,7 +139,9 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
         }
     }
 
-    public void CopyPage(PageId page, Span<byte> destination)
+    public void CopyPage(PageId page, Span<byte> destination) => CopyPage(page, 0, destination[..PageSize]);
+
+    public void CopyPage(PageId page, int offset, Span<byte> destination)
     {
         if (page.Value >= PageCount)
         {
@@ -147,7 +149,7 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
         }
 
         using Lease lease = new(this);
-        _memory.Frame(_snapshot.Entry(page).Frame).CopyTo(destination);
+        _memory.Frame(_snapshot.Entry(page).Frame).Slice(offset, destination.Length).CopyTo(destination);
     }
 
     /// <summary>Releases this version. Idempotent; pages go back to the pool after the last in-flight read.</summary>

@@ -30,4 +30,7 @@ public interface IFrozenPageSource
 
     /// <summary>Copies one page as this version holds it.</summary>
     void CopyPage(PageId page, Span<byte> destination);
+
+    /// <summary>Copies destination.Length bytes of a page from <paramref name="offset"/>: the dirty bytes of a sparse page without the rest.</summary>
+    void CopyPage(PageId page, int offset, Span<byte> destination);
 }

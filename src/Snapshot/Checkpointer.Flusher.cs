@@ -1,0 +1,225 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using Snapshot.Catalog;
+using Snapshot.Diagnostics;
+using Snapshot.Format;
+using Snapshot.Metrics;
+using Snapshot.Writing;
+using Store.Storage;
+using Store.Versioning;
+
+namespace Snapshot;
+
+/// <summary>The background half: writes each pending checkpoint's data file and commits it to the catalog, in barrier order.</summary>
+public sealed partial class Checkpointer
+{
+    private async Task FlushLoopAsync()
+    {
+        while (true)
+        {
+            await _work.WaitAsync().ConfigureAwait(false);
+            while (TryDequeue(out PendingCheckpoint? pending))
+            {
+                await WriteAndCommitAsync(pending).ConfigureAwait(false);
+            }
+
+            if (_disposed)
+            {
+                return;
+            }
+        }
+    }
+
+    private bool TryDequeue(out PendingCheckpoint pending)
+    {
+        lock (_queueLock)
+        {
+            return _queue.TryDequeue(out pending!);
+        }
+    }
+
+    private async Task WriteAndCommitAsync(PendingCheckpoint pending)
+    {
+        Epoch version = pending.Frozen.Version;
+        if (pending.IsCancelled)
+        {
+            pending.Frozen.Release();
+            FinishCancelled(pending);
+            return;
+        }
+
+        string? path = null;
+        try
+        {
+            DataFileId fileId = TakeSpareFile();
+            path = _files.DataPath(fileId);
+            var header = new DataFileHeader(
+                pending.Id, pending.Base?.Id ?? CheckpointId.None, version.Value, pending.Frozen.PageCount,
+                _store.Options.PageSize, _store.Options.MaxParallelism, pending.Kind);
+            WrittenFile written;
+            try
+            {
+                written = await DataFileWriter.WriteAsync(
+                    pending.Frozen, header, pending.Base?.Version ?? Epoch.None, path, () => pending.IsCancelled).ConfigureAwait(false);
+            }
+            finally
+            {
+                // The file (or the failure) is final: the frozen pages can go back to the store now.
+                pending.Frozen.Release();
+            }
+
+            CheckpointResult result;
+            lock (_commitLock)
+            {
+                if (pending.IsCancelled)
+                {
+                    throw new OperationCanceledException();
+                }
+
+                result = CommitWritten(pending, fileId, written, version);
+            }
+
+            CheckpointMetrics.RecordCheckpoint(_options.Shard, result);
+            pending.Completion.SetResult(result);
+        }
+        catch (Exception e)
+        {
+            if (path is not null)
+            {
+                TryDelete(path);
+            }
+
+            if (e is OperationCanceledException)
+            {
+                FinishCancelled(pending);
+            }
+            else
+            {
+                RemoveInFlight(pending.Id);
+                pending.Completion.SetException(e);
+            }
+        }
+
+        if (!_disposed)
+        {
+            TryPrepareSpareFile();
+        }
+    }
+
+    /// <summary>Adds a written checkpoint to the catalog and commits it (the second fsync). Under _commitLock.</summary>
+    private CheckpointResult CommitWritten(PendingCheckpoint pending, DataFileId fileId, WrittenFile written, Epoch version)
+    {
+        ImmutableArray<DataFileId> chain = pending.Kind == CheckpointKind.Full ? [fileId] : pending.Base!.Chain.Add(fileId);
+        var entry = new CheckpointEntry(
+            pending.Id, pending.Base?.Id ?? CheckpointId.None, pending.Kind, Confirmed: false, version.Value, pending.Frozen.PageCount,
+            DateTimeOffset.UtcNow, written.Length, written.Records, written.Granules, chain);
+        ImmutableArray<DataFileEntry>.Builder files = ImmutableArray.CreateBuilder<DataFileEntry>(_catalog.Files.Length + 1);
+        foreach (DataFileEntry file in _catalog.Files)
+        {
+            files.Add(chain.Contains(file.Id) ? file with { LastUsedBy = pending.Id } : file);
+        }
+
+        files.Add(new DataFileEntry(fileId, pending.Id, pending.Id, written.Length));
+        ShardCatalog next = _catalog with
+        {
+            Revision = _catalog.Revision + 1,
+            PageSize = _store.Options.PageSize,
+            MaxParallelism = _store.Options.MaxParallelism,
+            NextFileId = Math.Max(_catalog.NextFileId, fileId.Value + 1),
+            Checkpoints = _catalog.Checkpoints.Add(entry),
+            Files = files.ToImmutable(),
+        };
+        Debug.Assert(next.Validate() is null, "a committed catalog is consistent: " + next.Validate());
+        _catalogFile.Commit(next);
+        _catalog = next;
+        FaultPoints.Hit(FaultPoints.CatalogCommitted);
+        _epochs[pending.Id] = version;
+        RemoveInFlight(pending.Id);
+        return new CheckpointResult(
+            pending.Id, pending.Kind, entry.Base, chain.Length, written.Records, written.Granules, written.Length,
+            pending.SyncDuration, Stopwatch.GetElapsedTime(pending.BarrierTimestamp));
+    }
+
+    private void FinishCancelled(PendingCheckpoint pending)
+    {
+        RemoveInFlight(pending.Id);
+        pending.Completion.TrySetCanceled();
+    }
+
+    private void RemoveInFlight(CheckpointId id)
+    {
+        lock (_queueLock)
+        {
+            _inFlight.Remove(id);
+        }
+    }
+
+    /// <summary>The pre-created data file for the next checkpoint (created now if preparing it failed earlier).</summary>
+    private DataFileId TakeSpareFile()
+    {
+        if (_spare is null)
+        {
+            PrepareSpareFile();
+        }
+
+        DataFileId spare = _spare!.Value;
+        _spare = null;
+        return spare;
+    }
+
+    /// <summary>
+    /// Creates the next data file, empty, and makes its directory entry durable. Done after a
+    /// checkpoint commits rather than on the next one's critical path, which then needs only the
+    /// data fsync and the catalog fsync.
+    /// </summary>
+    private void PrepareSpareFile()
+    {
+        var id = new DataFileId(_nextFileId++);
+        string path = _files.DataPath(id);
+        using (new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read))
+        {
+        }
+
+        DirectorySync.Flush(_files.Directory);
+        _spare = id;
+    }
+
+    private void TryPrepareSpareFile()
+    {
+        try
+        {
+            PrepareSpareFile();
+        }
+        catch (IOException)
+        {
+            // A full disk or similar: the next checkpoint creates its file itself (and reports the error if it persists).
+        }
+    }
+
+    /// <summary>Deletes this shard's data files that the catalog does not reference: leftovers of crashes, aborts and interrupted retention.</summary>
+    private void DeleteUnreferencedFiles()
+    {
+        var referenced = new HashSet<DataFileId>(_catalog.Files.Select(f => f.Id));
+        foreach (DataFileId id in _files.DataFilesOnDisk().ToList())
+        {
+            if (!referenced.Contains(id))
+            {
+                TryDelete(_files.DataPath(id));
+            }
+
+            _nextFileId = Math.Max(_nextFileId, id.Value + 1);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Left for the next open's sweep of unreferenced files.
+        }
+    }
+}

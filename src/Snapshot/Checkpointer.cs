@@ -1,0 +1,306 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using Snapshot.Catalog;
+using Snapshot.Metrics;
+using Snapshot.Reading;
+using Store;
+using Store.Diagnostics;
+using Store.Storage;
+using Store.Versioning;
+
+namespace Snapshot;
+
+/// <summary>
+/// Incremental checkpoints of one store (a shard) into a checkpoint directory, for a stream
+/// operator: <see cref="Barrier"/> at each checkpoint barrier, <see cref="Confirm"/> when the
+/// checkpoint is globally complete (Flink's notifyCheckpointComplete), <see cref="Abort"/> when it
+/// is not; <see cref="Restore"/> after a failure.
+/// </summary>
+/// <remarks>
+/// <para><b>Threading.</b> Barrier runs on the store's writer thread (it freezes the store).
+/// Confirm, Abort and the result tasks may be used from any thread. Data files are written by one
+/// background task, in barrier order.</para>
+/// <para><b>Durability.</b> A checkpoint's task completes after its data file and the catalog
+/// entry naming it are both fsynced (two fsyncs; the file's directory entry was made durable
+/// before the barrier). Confirm returns after the confirmation is fsynced. A crash at any instant
+/// therefore loses no confirmed checkpoint.</para>
+/// <para><b>Bases.</b> An incremental checkpoint holds the bytes written since the last checkpoint
+/// confirmed <i>before its barrier</i>: an aborted or unconfirmed checkpoint never becomes a base,
+/// so nothing it held is lost. The chain a restore reads is bounded by MaxChainLength and
+/// MaxDeltaRatio, or by <c>forceFull</c>.</para>
+/// <para><b>Files.</b> Exactly the files referenced by retained checkpoints (the newest
+/// RetainedCheckpoints confirmed ones, plus written ones newer than them) are kept. A file is
+/// deleted only after a committed catalog stops referencing it; files a crash left unreferenced are
+/// deleted when the shard is next opened.</para>
+/// </remarks>
+public sealed partial class Checkpointer : IDisposable
+{
+    private readonly StateStore _store;
+    private readonly CheckpointOptions _options;
+    private readonly ShardFiles _files;
+    private readonly FileStream _shardLock;
+    private readonly CatalogFile _catalogFile;
+
+    /// <summary>Guards the catalog and its commits (held across fsyncs; the barrier never takes it).</summary>
+    private readonly Lock _commitLock = new();
+
+    /// <summary>Guards the queue of pending checkpoints (never held across I/O; the barrier takes it).</summary>
+    private readonly Lock _queueLock = new();
+
+    private readonly Queue<PendingCheckpoint> _queue = new();
+    private readonly Dictionary<CheckpointId, PendingCheckpoint> _inFlight = new();
+    private readonly Dictionary<CheckpointId, Epoch> _epochs = new(); // checkpoints this store instance froze (under _commitLock)
+    private readonly SemaphoreSlim _work = new(0);
+    private readonly Task _flusher;
+    private ShardCatalog _catalog;
+    private BaseCheckpoint? _base;
+    private CheckpointId _lastBarrier;
+    private long _nextFileId;
+    private DataFileId? _spare;
+    private volatile bool _disposed;
+
+    private Checkpointer(StateStore store, CheckpointOptions options, FileStream shardLock, CatalogFile catalogFile, ShardCatalog catalog)
+    {
+        _store = store;
+        _options = options;
+        _files = new ShardFiles(options.Directory, options.Shard);
+        _shardLock = shardLock;
+        _catalogFile = catalogFile;
+        _catalog = catalog;
+        _lastBarrier = catalog.Checkpoints.IsEmpty ? CheckpointId.None : catalog.Checkpoints[^1].Id;
+        _nextFileId = catalog.NextFileId;
+        DeleteUnreferencedFiles();
+        PrepareSpareFile();
+        _flusher = Task.Run(FlushLoopAsync);
+        CheckpointMetrics.Register(this, options.Shard);
+    }
+
+    /// <summary>
+    /// Starts checkpointing <paramref name="store"/> into the options' directory. Existing
+    /// checkpoints of the shard are kept (and retained as usual), but this store's first checkpoint
+    /// is full: its state has no known relation to them. To continue from a checkpoint, use <see cref="Restore"/>.
+    /// </summary>
+    public static Checkpointer Open(StateStore store, CheckpointOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        (FileStream shardLock, CatalogFile catalogFile, ShardCatalog catalog) = OpenShard(options);
+        try
+        {
+            return new Checkpointer(store, options, shardLock, catalogFile, catalog);
+        }
+        catch
+        {
+            catalogFile.Dispose();
+            shardLock.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Restores the shard into a new store, from <paramref name="id"/> or else the newest confirmed
+    /// checkpoint, verifying every checksum, and returns it with a checkpointer whose next
+    /// incremental is based on the restored checkpoint. Restoring a written but unconfirmed
+    /// checkpoint by id confirms it (the caller knows it completed globally).
+    /// </summary>
+    /// <param name="fallBackToOlder">
+    /// When the chosen checkpoint is damaged, try older confirmed ones instead of failing. Off by
+    /// default: silently restoring older state would break exactly-once.
+    /// </param>
+    public static RestoredCheckpoint Restore(CheckpointOptions options, StoreOptions storeOptions, CheckpointId? id = null, bool fallBackToOlder = false)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(storeOptions);
+        options.Validate();
+        long started = Stopwatch.GetTimestamp();
+        (FileStream shardLock, CatalogFile catalogFile, ShardCatalog catalog) = OpenShard(options);
+        StateStore? store = null;
+        try
+        {
+            var files = new ShardFiles(options.Directory, options.Shard);
+            CheckpointEntry entry = CheckpointRestorer.Select(catalog, id);
+            var skipped = new List<StoreCorruptedException>();
+            while (true)
+            {
+                try
+                {
+                    store = CheckpointRestorer.Restore(files, catalog, entry, storeOptions);
+                    break;
+                }
+                catch (StoreCorruptedException e) when (fallBackToOlder)
+                {
+                    skipped.Add(e);
+                    entry = catalog.Checkpoints.LastOrDefault(c => c.Confirmed && c.Id < entry.Id)
+                        ?? throw new CheckpointNotFoundException(
+                            $"Every retained checkpoint of shard '{options.Shard}' failed to restore; the first failure was: {skipped[0].Message}");
+                }
+            }
+
+            var checkpointer = new Checkpointer(store, options, shardLock, catalogFile, catalog);
+            checkpointer.AdoptRestored(entry);
+            TimeSpan duration = Stopwatch.GetElapsedTime(started);
+            CheckpointMetrics.RecordRestore(options.Shard, duration);
+            return new RestoredCheckpoint(store, checkpointer, entry.Id, duration, skipped);
+        }
+        catch
+        {
+            store?.Dispose();
+            catalogFile.Dispose();
+            shardLock.Dispose();
+            throw;
+        }
+    }
+
+    public StateStore Store => _store;
+
+    public CheckpointOptions Options => _options;
+
+    /// <summary>The committed catalog as of now (immutable).</summary>
+    public ShardCatalog Catalog
+    {
+        get
+        {
+            lock (_commitLock)
+            {
+                return _catalog;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The checkpoint barrier. Synchronously freezes the store (O(1)) and returns a task that
+    /// completes when the checkpoint is durable and committed, with what it wrote. Ids must increase.
+    /// Past the store's MaxFrozenVersions this throws <see cref="FrozenVersionLimitException"/>
+    /// (decline the checkpoint, or wait for an earlier one).
+    /// </summary>
+    /// <param name="forceFull">Write every page, starting a new chain.</param>
+    public Task<CheckpointResult> Barrier(CheckpointId id, bool forceFull = false)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (id.Value <= _lastBarrier.Value)
+        {
+            throw new ArgumentOutOfRangeException(nameof(id), id.Value,
+                $"Checkpoint ids must increase; {_lastBarrier} was already taken by shard '{_options.Shard}'.");
+        }
+
+        long started = Stopwatch.GetTimestamp();
+        FrozenVersion frozen = _store.Freeze();
+        // Read after the freeze: a concurrent Confirm publishes the base before it confirms the
+        // store's version, so this base is never older than the frozen version's ConfirmedAtFreeze.
+        BaseCheckpoint? baseCheckpoint = Volatile.Read(ref _base);
+        CheckpointKind kind = ChooseKind(baseCheckpoint, forceFull);
+        var pending = new PendingCheckpoint(id, frozen, kind, kind == CheckpointKind.Full ? null : baseCheckpoint, started);
+        _lastBarrier = id;
+        lock (_queueLock)
+        {
+            _queue.Enqueue(pending);
+            _inFlight.Add(id, pending);
+        }
+
+        pending.SyncDuration = Stopwatch.GetElapsedTime(started);
+        _work.Release();
+        return pending.Completion.Task;
+    }
+
+    private CheckpointKind ChooseKind(BaseCheckpoint? baseCheckpoint, bool forceFull)
+    {
+        if (forceFull || baseCheckpoint is null || baseCheckpoint.Chain.Length + 1 > _options.MaxChainLength)
+        {
+            return CheckpointKind.Full;
+        }
+
+        return baseCheckpoint.DeltaBytes > _options.MaxDeltaRatio * baseCheckpoint.FullBytes
+            ? CheckpointKind.Full
+            : CheckpointKind.Incremental;
+    }
+
+    internal bool TryReadStatistics(out StoreStatistics statistics)
+    {
+        if (_disposed)
+        {
+            statistics = default;
+            return false;
+        }
+
+        try
+        {
+            statistics = _store.Statistics;
+            return true;
+        }
+        catch (ObjectDisposedException)
+        {
+            statistics = default;
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Stops checkpointing: checkpoints still being written are cancelled (their tasks end
+    /// cancelled and their files are deleted); committed ones stay. Does not dispose the store.
+    /// </summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        CheckpointMetrics.Unregister(this);
+        lock (_queueLock)
+        {
+            foreach (PendingCheckpoint pending in _inFlight.Values)
+            {
+                pending.Cancel();
+            }
+        }
+
+        _work.Release();
+        try
+        {
+            _flusher.Wait();
+        }
+        catch (AggregateException)
+        {
+            // The flusher reports failures through each checkpoint's task; nothing is left to report here.
+        }
+
+        _catalogFile.Dispose();
+        _shardLock.Dispose();
+        _work.Dispose();
+    }
+
+    private static (FileStream Lock, CatalogFile Catalog, ShardCatalog Loaded) OpenShard(CheckpointOptions options)
+    {
+        var files = new ShardFiles(options.Directory, options.Shard);
+        System.IO.Directory.CreateDirectory(options.Directory);
+        FileStream shardLock;
+        try
+        {
+            shardLock = new FileStream(files.LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new InvalidOperationException(
+                $"Shard '{options.Shard}' in '{options.Directory}' is already open in another checkpointer or process ({files.LockPath} is locked).", e);
+        }
+
+        CatalogFile? catalogFile = null;
+        try
+        {
+            catalogFile = CatalogFile.OpenOrCreate(files);
+            return (shardLock, catalogFile, catalogFile.Load());
+        }
+        catch
+        {
+            catalogFile?.Dispose();
+            shardLock.Dispose();
+            throw;
+        }
+    }
+}
+
+/// <summary>A restored store and the checkpointer that continues its chain.</summary>
+/// <param name="Skipped">Damaged newer checkpoints passed over (only with fallBackToOlder).</param>
+public sealed record RestoredCheckpoint(StateStore Store, Checkpointer Checkpointer, CheckpointId Id, TimeSpan Duration, IReadOnlyList<StoreCorruptedException> Skipped);

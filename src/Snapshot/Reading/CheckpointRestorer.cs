@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using Snapshot.Catalog;
+using Snapshot.Format;
+using Store;
+using Store.Diagnostics;
+using Store.Pages;
+
+namespace Snapshot.Reading;
+
+/// <summary>
+/// Rebuilds a store from a checkpoint: its chain's full file, then each delta in order, every
+/// record verified before its bytes are used. Reads never take the shard's lock, so a tool can
+/// restore while the shard's writer goes on.
+/// </summary>
+public static class CheckpointRestorer
+{
+    /// <summary>Restores <paramref name="id"/>, or the newest confirmed checkpoint when null, into a new store.</summary>
+    public static StateStore Restore(ShardFiles files, StoreOptions storeOptions, CheckpointId? id = null)
+    {
+        ShardCatalog catalog = CatalogReader.Read(files).Catalog;
+        return Restore(files, catalog, Select(catalog, id), storeOptions);
+    }
+
+    /// <summary>The entry for <paramref name="id"/>, or the newest confirmed one; throws <see cref="CheckpointNotFoundException"/>.</summary>
+    public static CheckpointEntry Select(ShardCatalog catalog, CheckpointId? id)
+    {
+        if (id is { } wanted)
+        {
+            return catalog.Checkpoint(wanted) ?? throw new CheckpointNotFoundException(
+                $"Shard '{catalog.Shard}' has no {wanted}; it holds {Describe(catalog)}.");
+        }
+
+        return catalog.NewestConfirmed ?? throw new CheckpointNotFoundException(
+            $"Shard '{catalog.Shard}' has no confirmed checkpoint; it holds {Describe(catalog)}.");
+    }
+
+    public static StateStore Restore(ShardFiles files, ShardCatalog catalog, CheckpointEntry entry, StoreOptions storeOptions)
+    {
+        ArgumentNullException.ThrowIfNull(storeOptions);
+        using StoreLoader loader = StateStore.BeginRestore(storeOptions, entry.PageCount);
+        DataFileHeader? previous = null;
+        string lastPath = files.CatalogPath;
+        for (int i = 0; i < entry.Chain.Length; i++)
+        {
+            DataFileId fileId = entry.Chain[i];
+            DataFileEntry registered = catalog.File(fileId)!; // Validate() guarantees it
+            string path = files.DataPath(fileId);
+            using DataFileReader reader = DataFileReader.Open(path, registered.Length);
+            CheckChainLink(reader.Header, previous, registered, entry, i == 0, storeOptions, path);
+            var sink = new LoaderSink(loader);
+            PageId last = default;
+            bool first = true;
+            while (reader.MoveNext())
+            {
+                PageRecordHeader record = reader.Current;
+                if (!first && record.Page.Value <= last.Value)
+                {
+                    throw new StoreCorruptedException($"page records are out of order: {record.Page} follows {last}", path, reader.CurrentOffset, record.Page);
+                }
+
+                first = false;
+                last = record.Page;
+                sink.Page = record.Page;
+                PagePatch.Apply(record, reader.CurrentPayload, reader.Header.PageSize, path, reader.CurrentOffset, ref sink);
+            }
+
+            previous = reader.Header;
+            lastPath = path;
+        }
+
+        return loader.Complete(lastPath);
+    }
+
+    private static void CheckChainLink(
+        DataFileHeader header, DataFileHeader? previous, DataFileEntry registered, CheckpointEntry entry, bool first, StoreOptions options, string path)
+    {
+        if (header.PageSize != options.PageSize || header.MaxParallelism != options.MaxParallelism)
+        {
+            throw new ArgumentException(
+                $"'{path}' was written with PageSize {header.PageSize} and MaxParallelism {header.MaxParallelism}; " +
+                $"the store options say {options.PageSize} and {options.MaxParallelism}. Restore with the same values.");
+        }
+
+        string? broken = null;
+        long offset = DataFileHeader.CheckpointIdOffset;
+        if (header.Checkpoint != registered.CreatedBy)
+        {
+            broken = $"the file was written by {header.Checkpoint} but the catalog says {registered.CreatedBy}";
+        }
+        else if (first && header.Kind != CheckpointKind.Full)
+        {
+            (broken, offset) = ($"the chain of {entry.Id} starts with an incremental file", DataFileHeader.KindOffset);
+        }
+        else if (!first && (header.Kind != CheckpointKind.Incremental || header.Base != previous!.Value.Checkpoint))
+        {
+            (broken, offset) = ($"a delta in the chain of {entry.Id} is based on {header.Base}, not on the file before it ({previous!.Value.Checkpoint})", DataFileHeader.BaseIdOffset);
+        }
+        else if (header.PageCount > entry.PageCount)
+        {
+            (broken, offset) = ($"the file has {header.PageCount} pages, more than the {entry.PageCount} of {entry.Id}", DataFileHeader.PageCountOffset);
+        }
+
+        if (broken is not null)
+        {
+            throw new StoreCorruptedException(broken, path, offset, null);
+        }
+    }
+
+    private static string Describe(ShardCatalog catalog) => catalog.Checkpoints.IsEmpty
+        ? "no checkpoints"
+        : "checkpoints " + string.Join(", ", catalog.Checkpoints.Select(c => c.Id.Value + (c.Confirmed ? "" : " (unconfirmed)")));
+
+    private struct LoaderSink(StoreLoader loader) : IPagePatchSink
+    {
+        public PageId Page;
+
+        public readonly void Write(int offset, ReadOnlySpan<byte> bytes)
+        {
+            Debug.Assert(Page.Value < loader.PageCount, "verified records name pages below the checkpoint's page count");
+            loader.Write(Page, offset, bytes);
+        }
+    }
+}

@@ -1,0 +1,7 @@
+namespace Snapshot.Writing;
+
+/// <summary>What writing one data file produced.</summary>
+/// <param name="Length">File length in bytes, header and trailer included.</param>
+/// <param name="Records">Page records.</param>
+/// <param name="Granules">Granules the records cover (a full page counts 64).</param>
+internal readonly record struct WrittenFile(long Length, long Records, long Granules);

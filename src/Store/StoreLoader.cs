@@ -1,0 +1,77 @@
+using Store.Diagnostics;
+using Store.Pages;
+
+namespace Store;
+
+/// <summary>
+/// A store being rebuilt from page images, as a checkpoint restore does: every page exists and
+/// starts as zeros; the restorer writes the bytes it read, then <see cref="Complete"/> hands the
+/// store over. Writer thread only, like the store itself.
+/// </summary>
+/// <remarks>
+/// The loader does no dirty tracking: what it writes is the restored checkpoint, which becomes the
+/// store's version 1, already confirmed. The next incremental checkpoint therefore lists only
+/// what changed after the restore.
+/// </remarks>
+public sealed class StoreLoader : IDisposable
+{
+    private StateStore? _store;
+
+    internal StoreLoader(StateStore store)
+    {
+        _store = store;
+        PageSize = store.Options.PageSize;
+        PageCount = store.Statistics.Pages;
+    }
+
+    public int PageSize { get; }
+
+    public uint PageCount { get; }
+
+    /// <summary>Copies <paramref name="bytes"/> into <paramref name="page"/> at <paramref name="offset"/>.</summary>
+    public void Write(PageId page, int offset, ReadOnlySpan<byte> bytes)
+    {
+        StateStore store = _store ?? throw new ObjectDisposedException(nameof(StoreLoader), "The restore was completed or abandoned.");
+        if (page.Value >= PageCount)
+        {
+            ThrowHelper.ThrowPageOutOfRange(page, PageCount);
+        }
+
+        if (offset < 0 || bytes.Length > PageSize - offset)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), offset,
+                $"{bytes.Length} bytes at offset {offset} do not fit in a {PageSize}-byte page ({page}).");
+        }
+
+        store.WriteRestored(page, offset, bytes);
+    }
+
+    /// <summary>
+    /// Checks the restored meta page against the store options and returns the store. A mismatch in
+    /// page size or key-group count is an <see cref="ArgumentException"/>; a damaged meta page is a
+    /// <see cref="StoreCorruptedException"/> naming <paramref name="source"/>.
+    /// </summary>
+    public StateStore Complete(string? source = null)
+    {
+        StateStore store = _store ?? throw new ObjectDisposedException(nameof(StoreLoader), "The restore was completed or abandoned.");
+        try
+        {
+            store.SealRestore(source);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+
+        _store = null;
+        return store;
+    }
+
+    /// <summary>Abandons an incomplete restore and frees its memory.</summary>
+    public void Dispose()
+    {
+        _store?.Dispose();
+        _store = null;
+    }
+}

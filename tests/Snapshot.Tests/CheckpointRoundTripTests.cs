@@ -1,0 +1,69 @@
+using Snapshot.Tests.TestInfrastructure;
+using Store;
+
+namespace Snapshot.Tests;
+
+public sealed class CheckpointRoundTripTests
+{
+    [Fact]
+    public async Task A_full_checkpoint_restores_every_key_and_value()
+    {
+        using var dir = new TempDirectory();
+        var model = new Dictionary<long, byte[]>();
+        using (StateStore store = StateStore.Open())
+        using (Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = dir.Path }))
+        {
+            for (long k = 0; k < 5000; k++)
+            {
+                model[k] = Keys.Value(k, 1, 8 + (int)(k % 300));
+                store.Put(Keys.Key(k), model[k]);
+            }
+
+            CheckpointResult result = await checkpoints.Barrier(new CheckpointId(1));
+            Assert.Equal(CheckpointKind.Full, result.Kind);
+            checkpoints.Confirm(new CheckpointId(1));
+        }
+
+        RestoredCheckpoint restored = Checkpointer.Restore(new CheckpointOptions { Directory = dir.Path }, new StoreOptions());
+        using (restored.Store)
+        using (restored.Checkpointer)
+        {
+            Assert.Equal(new CheckpointId(1), restored.Id);
+            Keys.AssertEqual(model, restored.Store, "restored full checkpoint");
+        }
+    }
+
+    [Fact]
+    public async Task An_incremental_checkpoint_holds_only_the_changed_bytes_and_restores_exactly()
+    {
+        using var dir = new TempDirectory();
+        var model = new Dictionary<long, byte[]>();
+        using StateStore store = StateStore.Open();
+        using Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = dir.Path });
+        for (long k = 0; k < 20_000; k++)
+        {
+            model[k] = Keys.Value(k, 1, 24);
+            store.Put(Keys.Key(k), model[k]);
+        }
+
+        CheckpointResult full = await checkpoints.Barrier(new CheckpointId(1));
+        checkpoints.Confirm(new CheckpointId(1));
+        for (long k = 0; k < 20_000; k += 100)
+        {
+            model[k] = Keys.Value(k, 2, 24);
+            store.Put(Keys.Key(k), model[k]);
+        }
+
+        CheckpointResult delta = await checkpoints.Barrier(new CheckpointId(2));
+        Assert.Equal(CheckpointKind.Incremental, delta.Kind);
+        Assert.Equal(new CheckpointId(1), delta.Base);
+        Assert.Equal(2, delta.ChainLength);
+        // 200 values of 24 bytes changed: the delta is a few KiB, the full checkpoint a few hundred.
+        Assert.True(delta.Bytes < 200 * 24 * 3 + 128, $"delta wrote {delta.Bytes} bytes for 4,800 changed bytes");
+        Assert.True(full.Bytes > 50 * delta.Bytes, $"full {full.Bytes} vs delta {delta.Bytes}");
+        checkpoints.Confirm(new CheckpointId(2));
+
+        using StateStore restored = Reading.CheckpointRestorer.Restore(new Catalog.ShardFiles(dir.Path, "store"), new StoreOptions());
+        Keys.AssertEqual(model, restored, "restored incremental checkpoint");
+    }
+}

@@ -1,0 +1,37 @@
+using System.Buffers.Binary;
+using Store;
+
+namespace Snapshot.Tests.TestInfrastructure;
+
+/// <summary>Keys, values and whole-store comparisons shared by the checkpoint tests.</summary>
+public static class Keys
+{
+    public static byte[] Key(long i)
+    {
+        byte[] key = new byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(key, i);
+        return key;
+    }
+
+    /// <summary>A value whose bytes depend on the key and a revision, so a stale value never passes for a new one.</summary>
+    public static byte[] Value(long key, long revision, int length)
+    {
+        byte[] value = new byte[length];
+        var random = new Random(HashCode.Combine(key, revision));
+        random.NextBytes(value);
+        BinaryPrimitives.WriteInt64LittleEndian(value, revision);
+        return value;
+    }
+
+    /// <summary>Asserts the store holds exactly the model: same keys, same values, same count.</summary>
+    public static void AssertEqual(IReadOnlyDictionary<long, byte[]> model, StateStore store, string context)
+    {
+        Assert.True(model.Count == store.Count, $"{context}: store holds {store.Count} entries, model {model.Count}");
+        foreach ((long key, byte[] value) in model)
+        {
+            byte[]? actual = store.Get(Key(key));
+            Assert.True(actual is not null, $"{context}: key {key} is missing");
+            Assert.True(value.AsSpan().SequenceEqual(actual), $"{context}: key {key} has a different value");
+        }
+    }
+}

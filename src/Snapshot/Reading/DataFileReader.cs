@@ -24,6 +24,7 @@ public sealed class DataFileReader : IDisposable
     private int _position;     // offset in _buffer of the next record
     private long _records;
     private int _currentLength;
+    private bool _disposed;
 
     private DataFileReader(SafeFileHandle handle, string path, DataFileHeader header, DataFileTrailer trailer, long length, byte[] buffer)
     {
@@ -168,6 +169,12 @@ public sealed class DataFileReader : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         _handle.Dispose();
         ArrayPool<byte>.Shared.Return(_buffer);
     }

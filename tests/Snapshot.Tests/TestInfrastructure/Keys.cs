@@ -17,7 +17,7 @@ public static class Keys
     public static byte[] Value(long key, long revision, int length)
     {
         byte[] value = new byte[length];
-        var random = new Random(HashCode.Combine(key, revision));
+        var random = new Random(unchecked((int)(key * 1_000_003 + revision * 7_919))); // not HashCode: it is seeded per process
         random.NextBytes(value);
         BinaryPrimitives.WriteInt64LittleEndian(value, revision);
         return value;

@@ -1,0 +1,218 @@
+using System.Buffers.Binary;
+using Snapshot.Catalog;
+using Snapshot.Format;
+using Snapshot.Reading;
+using Snapshot.Tests.TestInfrastructure;
+using Store;
+using Store.Diagnostics;
+
+namespace Snapshot.Tests;
+
+/// <summary>Damaged checkpoints are refused with the file, offset and page named, never restored silently.</summary>
+public sealed class CorruptionTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly ShardFiles _files;
+    private readonly StoreOptions _storeOptions = new();
+
+    public CorruptionTests()
+    {
+        _files = new ShardFiles(_dir.Path, "store");
+        // Checkpoint 1 full, checkpoint 2 incremental on it; both confirmed and retained.
+        using StateStore store = StateStore.Open(_storeOptions);
+        using Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = _dir.Path });
+        for (long k = 0; k < 3000; k++)
+        {
+            store.Put(Keys.Key(k), Keys.Value(k, 1, 40));
+        }
+
+        checkpoints.Barrier(new CheckpointId(1)).GetAwaiter().GetResult();
+        checkpoints.Confirm(new CheckpointId(1));
+        for (long k = 0; k < 3000; k += 7)
+        {
+            store.Put(Keys.Key(k), Keys.Value(k, 2, 40));
+        }
+
+        checkpoints.Barrier(new CheckpointId(2)).GetAwaiter().GetResult();
+        checkpoints.Confirm(new CheckpointId(2));
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private string DataFileOf(long checkpoint)
+    {
+        ShardCatalog catalog = CatalogReader.Read(_files).Catalog;
+        return _files.DataPath(catalog.Checkpoint(new CheckpointId(checkpoint))!.OwnFile);
+    }
+
+    private static (long Offset, uint Page) NthRecord(string path, int n)
+    {
+        using DataFileReader reader = DataFileReader.Open(path);
+        for (int i = 0; i <= n; i++)
+        {
+            Assert.True(reader.MoveNext());
+        }
+
+        return (reader.CurrentOffset, reader.Current.Page.Value);
+    }
+
+    private static void FlipBit(string path, long offset)
+    {
+        using FileStream stream = File.Open(path, FileMode.Open, FileAccess.ReadWrite);
+        stream.Position = offset;
+        int b = stream.ReadByte();
+        stream.Position = offset;
+        stream.WriteByte((byte)(b ^ 0x10));
+    }
+
+    [Fact]
+    public void A_bit_flip_in_a_page_record_names_the_file_the_record_offset_and_the_page()
+    {
+        string path = DataFileOf(2);
+        (long offset, uint page) = NthRecord(path, 3);
+        FlipBit(path, offset + PageRecordHeader.Size + 1);
+
+        var e = Assert.Throws<StoreCorruptedException>(() => CheckpointRestorer.Restore(_files, _storeOptions).Dispose());
+        Assert.Equal(path, e.File);
+        Assert.Equal(offset, e.Offset);
+        Assert.Equal(page, e.Page?.Value);
+        Assert.Contains("checksum", e.Message);
+    }
+
+    [Fact]
+    public void A_bit_flip_in_a_full_checkpoint_fails_the_restore_of_every_delta_built_on_it()
+    {
+        string path = DataFileOf(1);
+        (long offset, uint page) = NthRecord(path, 10);
+        FlipBit(path, offset + 2000);
+
+        var e = Assert.Throws<StoreCorruptedException>(() => CheckpointRestorer.Restore(_files, _storeOptions, new CheckpointId(2)).Dispose());
+        Assert.Equal((path, offset, page), (e.File, e.Offset, e.Page?.Value));
+    }
+
+    [Fact]
+    public void A_bit_flip_in_a_data_file_header_is_reported_at_the_header_checksum()
+    {
+        string path = DataFileOf(2);
+        FlipBit(path, DataFileHeader.PageCountOffset);
+
+        var e = Assert.Throws<StoreCorruptedException>(() => CheckpointRestorer.Restore(_files, _storeOptions).Dispose());
+        Assert.Equal(path, e.File);
+        Assert.Equal(DataFileHeader.ChecksumOffset, e.Offset);
+    }
+
+    [Fact]
+    public void A_truncated_data_file_is_reported_with_its_committed_length()
+    {
+        string path = DataFileOf(2);
+        long length = new FileInfo(path).Length;
+        using (FileStream stream = File.Open(path, FileMode.Open))
+        {
+            stream.SetLength(length - 100);
+        }
+
+        var e = Assert.Throws<StoreCorruptedException>(() => CheckpointRestorer.Restore(_files, _storeOptions).Dispose());
+        Assert.Equal(path, e.File);
+        Assert.Equal(length - 100, e.Offset);
+        Assert.Contains($"committed {length} bytes", e.Message);
+    }
+
+    [Fact]
+    public void A_truncated_data_file_is_caught_by_its_trailer_even_without_the_catalog()
+    {
+        string path = DataFileOf(1);
+        long length = new FileInfo(path).Length;
+        using (FileStream stream = File.Open(path, FileMode.Open))
+        {
+            stream.SetLength(length - 4096);
+        }
+
+        var e = Assert.Throws<StoreCorruptedException>(() => DataFileReader.Open(path).Dispose());
+        Assert.Equal(path, e.File);
+        Assert.Equal(length - 4096 - DataFileTrailer.Size, e.Offset);
+        Assert.Contains("truncated", e.Message);
+    }
+
+    [Fact]
+    public void A_missing_data_file_is_reported_by_name()
+    {
+        string path = DataFileOf(1);
+        File.Delete(path);
+
+        var e = Assert.Throws<StoreCorruptedException>(() => CheckpointRestorer.Restore(_files, _storeOptions).Dispose());
+        Assert.Equal(path, e.File);
+        Assert.Contains("missing", e.Message);
+    }
+
+    [Fact]
+    public void A_damaged_newest_checkpoint_fails_unless_the_caller_asks_to_fall_back()
+    {
+        string path = DataFileOf(2);
+        (long offset, _) = NthRecord(path, 0);
+        FlipBit(path, offset + PageRecordHeader.Size);
+        var options = new CheckpointOptions { Directory = _dir.Path };
+
+        Assert.Throws<StoreCorruptedException>(() => Checkpointer.Restore(options, _storeOptions));
+
+        RestoredCheckpoint restored = Checkpointer.Restore(options, _storeOptions, fallBackToOlder: true);
+        using (restored.Store)
+        using (restored.Checkpointer)
+        {
+            Assert.Equal(new CheckpointId(1), restored.Id);
+            Assert.Equal(path, Assert.Single(restored.Skipped).File);
+            Assert.Equal(Keys.Value(7, 1, 40), restored.Store.Get(Keys.Key(7)));
+        }
+    }
+
+    [Fact]
+    public void A_torn_newest_catalog_slot_leaves_the_previous_revision_and_is_reported()
+    {
+        ShardCatalog before = CatalogReader.Read(_files).Catalog;
+        long newestSlot = before.Revision % 2 * CatalogCodec.SlotSize;
+        FlipBit(_files.CatalogPath, newestSlot + CatalogCodec.HeaderSize + 5);
+
+        CatalogReadResult read = CatalogReader.Read(_files);
+        Assert.Equal(before.Revision - 1, read.Catalog.Revision);
+        StoreCorruptedException damage = Assert.Single(read.DamagedSlots);
+        Assert.Equal(_files.CatalogPath, damage.File);
+        Assert.Equal(newestSlot + CatalogCodec.ChecksumOffset, damage.Offset);
+    }
+
+    [Fact]
+    public void Damage_to_both_catalog_slots_is_corruption_naming_the_catalog()
+    {
+        FlipBit(_files.CatalogPath, CatalogCodec.HeaderSize + 3);
+        FlipBit(_files.CatalogPath, CatalogCodec.SlotSize + CatalogCodec.HeaderSize + 3);
+
+        var e = Assert.Throws<StoreCorruptedException>(() => CatalogReader.Read(_files));
+        Assert.Equal(_files.CatalogPath, e.File);
+        Assert.Throws<StoreCorruptedException>(() => Checkpointer.Restore(new CheckpointOptions { Directory = _dir.Path }, _storeOptions));
+    }
+
+    [Fact]
+    public void A_data_file_from_a_newer_format_version_asks_for_a_newer_reader()
+    {
+        string path = DataFileOf(2);
+        byte[] header = new byte[DataFileHeader.Size];
+        using (FileStream stream = File.Open(path, FileMode.Open, FileAccess.ReadWrite))
+        {
+            stream.ReadExactly(header);
+            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(DataFileHeader.FormatVersionOffset), 2);
+            BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(DataFileHeader.ChecksumOffset),
+                System.IO.Hashing.XxHash3.HashToUInt64(header.AsSpan(0, DataFileHeader.ChecksumOffset)));
+            stream.Position = 0;
+            stream.Write(header);
+        }
+
+        var e = Assert.Throws<UnsupportedFormatException>(() => CheckpointRestorer.Restore(_files, _storeOptions).Dispose());
+        Assert.Equal(2u, e.FoundVersion);
+        Assert.Contains(path, e.Message);
+    }
+
+    [Fact]
+    public void Restoring_an_unknown_checkpoint_names_the_ones_that_exist()
+    {
+        var e = Assert.Throws<CheckpointNotFoundException>(() => CheckpointRestorer.Restore(_files, _storeOptions, new CheckpointId(9)));
+        Assert.Contains("checkpoints 1, 2", e.Message);
+    }
+}

@@ -19,7 +19,7 @@ public sealed class CheckpointModelTests(ITestOutputHelper output)
 
     [Fact]
     [Trait("Category", "Stress")]
-    public async Task Every_retained_checkpoint_restores_to_the_model_at_its_barrier()
+    public async Task EveryRetainedCheckpointRestoresToTheModelAtItsBarrier()
     {
         output.WriteLine($"seed {Seed}");
         var random = new Random(Seed);

@@ -6,7 +6,7 @@ namespace Snapshot.Tests;
 public sealed class CheckpointRoundTripTests
 {
     [Fact]
-    public async Task A_full_checkpoint_restores_every_key_and_value()
+    public async Task AFullCheckpointRestoresEveryKeyAndValue()
     {
         using var dir = new TempDirectory();
         var model = new Dictionary<long, byte[]>();
@@ -34,7 +34,7 @@ public sealed class CheckpointRoundTripTests
     }
 
     [Fact]
-    public async Task An_incremental_checkpoint_holds_only_the_changed_bytes_and_restores_exactly()
+    public async Task AnIncrementalCheckpointHoldsOnlyTheChangedBytesAndRestoresExactly()
     {
         using var dir = new TempDirectory();
         var model = new Dictionary<long, byte[]>();

@@ -66,7 +66,7 @@ public sealed class CorruptionTests : IDisposable
     }
 
     [Fact]
-    public void A_bit_flip_in_a_page_record_names_the_file_the_record_offset_and_the_page()
+    public void ABitFlipInAPageRecordNamesTheFileTheRecordOffsetAndThePage()
     {
         string path = DataFileOf(2);
         (long offset, uint page) = NthRecord(path, 3);
@@ -80,7 +80,7 @@ public sealed class CorruptionTests : IDisposable
     }
 
     [Fact]
-    public void A_bit_flip_in_a_full_checkpoint_fails_the_restore_of_every_delta_built_on_it()
+    public void ABitFlipInAFullCheckpointFailsTheRestoreOfEveryDeltaBuiltOnIt()
     {
         string path = DataFileOf(1);
         (long offset, uint page) = NthRecord(path, 10);
@@ -91,7 +91,7 @@ public sealed class CorruptionTests : IDisposable
     }
 
     [Fact]
-    public void A_bit_flip_in_a_data_file_header_is_reported_at_the_header_checksum()
+    public void ABitFlipInADataFileHeaderIsReportedAtTheHeaderChecksum()
     {
         string path = DataFileOf(2);
         FlipBit(path, DataFileHeader.PageCountOffset);
@@ -102,7 +102,7 @@ public sealed class CorruptionTests : IDisposable
     }
 
     [Fact]
-    public void A_truncated_data_file_is_reported_with_its_committed_length()
+    public void ATruncatedDataFileIsReportedWithItsCommittedLength()
     {
         string path = DataFileOf(2);
         long length = new FileInfo(path).Length;
@@ -118,7 +118,7 @@ public sealed class CorruptionTests : IDisposable
     }
 
     [Fact]
-    public void A_truncated_data_file_is_caught_by_its_trailer_even_without_the_catalog()
+    public void ATruncatedDataFileIsCaughtByItsTrailerEvenWithoutTheCatalog()
     {
         string path = DataFileOf(1);
         long length = new FileInfo(path).Length;
@@ -134,7 +134,7 @@ public sealed class CorruptionTests : IDisposable
     }
 
     [Fact]
-    public void A_missing_data_file_is_reported_by_name()
+    public void AMissingDataFileIsReportedByName()
     {
         string path = DataFileOf(1);
         File.Delete(path);
@@ -145,7 +145,7 @@ public sealed class CorruptionTests : IDisposable
     }
 
     [Fact]
-    public void A_damaged_newest_checkpoint_fails_unless_the_caller_asks_to_fall_back()
+    public void ADamagedNewestCheckpointFailsUnlessTheCallerAsksToFallBack()
     {
         string path = DataFileOf(2);
         (long offset, _) = NthRecord(path, 0);
@@ -165,7 +165,7 @@ public sealed class CorruptionTests : IDisposable
     }
 
     [Fact]
-    public void A_torn_newest_catalog_slot_leaves_the_previous_revision_and_is_reported()
+    public void ATornNewestCatalogSlotLeavesThePreviousRevisionAndIsReported()
     {
         ShardCatalog before = CatalogReader.Read(_files).Catalog;
         long newestSlot = before.Revision % 2 * CatalogCodec.SlotSize;
@@ -179,7 +179,7 @@ public sealed class CorruptionTests : IDisposable
     }
 
     [Fact]
-    public void Damage_to_both_catalog_slots_is_corruption_naming_the_catalog()
+    public void DamageToBothCatalogSlotsIsCorruptionNamingTheCatalog()
     {
         FlipBit(_files.CatalogPath, CatalogCodec.HeaderSize + 3);
         FlipBit(_files.CatalogPath, CatalogCodec.SlotSize + CatalogCodec.HeaderSize + 3);
@@ -190,7 +190,7 @@ public sealed class CorruptionTests : IDisposable
     }
 
     [Fact]
-    public void A_data_file_from_a_newer_format_version_asks_for_a_newer_reader()
+    public void ADataFileFromANewerFormatVersionAsksForANewerReader()
     {
         string path = DataFileOf(2);
         byte[] header = new byte[DataFileHeader.Size];
@@ -210,7 +210,7 @@ public sealed class CorruptionTests : IDisposable
     }
 
     [Fact]
-    public void Restoring_an_unknown_checkpoint_names_the_ones_that_exist()
+    public void RestoringAnUnknownCheckpointNamesTheOnesThatExist()
     {
         var e = Assert.Throws<CheckpointNotFoundException>(() => CheckpointRestorer.Restore(_files, _storeOptions, new CheckpointId(9)));
         Assert.Contains("checkpoints 1, 2", e.Message);

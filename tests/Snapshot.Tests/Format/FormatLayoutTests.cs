@@ -21,7 +21,7 @@ public sealed class FormatLayoutTests
     private static readonly StoreOptions GoldenStore = new() { MaxParallelism = 4 };
 
     [Fact]
-    public void Structure_sizes_and_field_offsets_are_pinned()
+    public void StructureSizesAndFieldOffsetsArePinned()
     {
         Assert.Equal(64, DataFileHeader.Size);
         Assert.Equal((8, 16, 24, 32, 36, 40, 44, 48, 56), (DataFileHeader.FormatVersionOffset, DataFileHeader.CheckpointIdOffset,
@@ -39,7 +39,7 @@ public sealed class FormatLayoutTests
     }
 
     [Fact]
-    public void Magics_spell_their_names_in_file_order()
+    public void MagicsSpellTheirNamesInFileOrder()
     {
         Assert.Equal("STORECKD", Ascii(DataFileHeader.Magic));
         Assert.Equal("STORECKT", Ascii(DataFileTrailer.Magic));
@@ -48,7 +48,7 @@ public sealed class FormatLayoutTests
     }
 
     [Fact]
-    public async Task Data_files_are_byte_identical_to_the_golden_files()
+    public async Task DataFilesAreByteIdenticalToTheGoldenFiles()
     {
         using var dir = new TempDirectory();
         (byte[] full, byte[] delta) = await WriteGoldenWorkload(dir.Path);
@@ -57,7 +57,7 @@ public sealed class FormatLayoutTests
     }
 
     [Fact]
-    public void A_catalog_slot_is_byte_identical_to_the_golden_slot()
+    public void ACatalogSlotIsByteIdenticalToTheGoldenSlot()
     {
         byte[] slot = new byte[CatalogCodec.SlotSize];
         int length = CatalogCodec.Encode(GoldenCatalog(), slot);
@@ -67,7 +67,7 @@ public sealed class FormatLayoutTests
     }
 
     [Fact]
-    public void The_golden_files_restore_to_the_golden_workload_state()
+    public void TheGoldenFilesRestoreToTheGoldenWorkloadState()
     {
         // Reads the checked-in files (not freshly written ones): this build can still parse what an older build wrote.
         using var dir = new TempDirectory();

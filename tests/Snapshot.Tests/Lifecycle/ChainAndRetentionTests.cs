@@ -31,7 +31,7 @@ public sealed class ChainAndRetentionTests : IDisposable
     }
 
     [Fact]
-    public async Task The_chain_never_exceeds_MaxChainLength()
+    public async Task TheChainNeverExceedsMaxChainLength()
     {
         using StateStore store = Loaded();
         using Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = _dir.Path, MaxChainLength = 3 });
@@ -52,7 +52,7 @@ public sealed class ChainAndRetentionTests : IDisposable
     }
 
     [Fact]
-    public async Task Deltas_outgrowing_their_full_checkpoint_start_a_new_chain()
+    public async Task DeltasOutgrowingTheirFullCheckpointStartANewChain()
     {
         using StateStore store = Loaded();
         using Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = _dir.Path, MaxDeltaRatio = 0.05 });
@@ -79,7 +79,7 @@ public sealed class ChainAndRetentionTests : IDisposable
     }
 
     [Fact]
-    public async Task A_forced_full_checkpoint_starts_a_new_chain_and_retention_deletes_the_old_one()
+    public async Task AForcedFullCheckpointStartsANewChainAndRetentionDeletesTheOldOne()
     {
         using StateStore store = Loaded();
         using Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = _dir.Path, RetainedCheckpoints = 1 });
@@ -105,7 +105,7 @@ public sealed class ChainAndRetentionTests : IDisposable
     }
 
     [Fact]
-    public async Task Confirming_a_newer_checkpoint_subsumes_older_unconfirmed_ones()
+    public async Task ConfirmingANewerCheckpointSubsumesOlderUnconfirmedOnes()
     {
         using StateStore store = Loaded();
         using Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = _dir.Path });
@@ -123,7 +123,7 @@ public sealed class ChainAndRetentionTests : IDisposable
     }
 
     [Fact]
-    public async Task After_a_restore_the_next_checkpoint_is_a_delta_of_the_restored_one()
+    public async Task AfterARestoreTheNextCheckpointIsADeltaOfTheRestoredOne()
     {
         var options = new CheckpointOptions { Directory = _dir.Path };
         using (StateStore store = Loaded())
@@ -150,7 +150,7 @@ public sealed class ChainAndRetentionTests : IDisposable
     }
 
     [Fact]
-    public async Task Restoring_a_written_but_unconfirmed_checkpoint_by_id_confirms_it()
+    public async Task RestoringAWrittenButUnconfirmedCheckpointByIdConfirmsIt()
     {
         var options = new CheckpointOptions { Directory = _dir.Path };
         using (StateStore store = Loaded())
@@ -170,7 +170,7 @@ public sealed class ChainAndRetentionTests : IDisposable
     }
 
     [Fact]
-    public void Opening_a_shard_sweeps_data_files_no_checkpoint_references()
+    public void OpeningAShardSweepsDataFilesNoCheckpointReferences()
     {
         var files = new ShardFiles(_dir.Path, "store");
         File.WriteAllBytes(files.DataPath(new DataFileId(77)), new byte[100]); // a crash's leftover
@@ -184,7 +184,7 @@ public sealed class ChainAndRetentionTests : IDisposable
     }
 
     [Fact]
-    public async Task Two_shards_write_their_parts_of_one_checkpoint_into_one_directory()
+    public async Task TwoShardsWriteTheirPartsOfOneCheckpointIntoOneDirectory()
     {
         using StateStore a = StateStore.Open();
         using StateStore b = StateStore.Open();
@@ -205,7 +205,7 @@ public sealed class ChainAndRetentionTests : IDisposable
     }
 
     [Fact]
-    public void A_shard_is_written_by_one_checkpointer_at_a_time()
+    public void AShardIsWrittenByOneCheckpointerAtATime()
     {
         using StateStore store = StateStore.Open();
         using Checkpointer first = Checkpointer.Open(store, new CheckpointOptions { Directory = _dir.Path });
@@ -214,7 +214,7 @@ public sealed class ChainAndRetentionTests : IDisposable
     }
 
     [Fact]
-    public async Task Checkpoint_ids_must_increase()
+    public async Task CheckpointIdsMustIncrease()
     {
         using StateStore store = StateStore.Open();
         using Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = _dir.Path });
@@ -228,7 +228,7 @@ public sealed class ChainAndRetentionTests : IDisposable
     [InlineData("a.b", 2, 8)]
     [InlineData("ok", 0, 8)]
     [InlineData("ok", 2, 0)]
-    public void Invalid_options_are_refused_with_the_option_named(string shard, int retained, int chain)
+    public void InvalidOptionsAreRefusedWithTheOptionNamed(string shard, int retained, int chain)
     {
         using StateStore store = StateStore.Open();
         var e = Assert.ThrowsAny<ArgumentException>(() =>

@@ -46,7 +46,7 @@ public sealed class CheckpointerLifecycleTests : IDisposable
     }
 
     [Fact]
-    public async Task Confirming_a_checkpoint_still_being_written_is_refused()
+    public async Task ConfirmingACheckpointStillBeingWrittenIsRefused()
     {
         (StateStore store, Checkpointer checkpoints) = Open();
         using (store)
@@ -65,7 +65,7 @@ public sealed class CheckpointerLifecycleTests : IDisposable
     }
 
     [Fact]
-    public async Task Aborting_a_checkpoint_in_flight_cancels_its_task_and_deletes_its_file()
+    public async Task AbortingACheckpointInFlightCancelsItsTaskAndDeletesItsFile()
     {
         (StateStore store, Checkpointer checkpoints) = Open();
         using (store)
@@ -86,7 +86,7 @@ public sealed class CheckpointerLifecycleTests : IDisposable
     }
 
     [Fact]
-    public async Task A_barrier_past_the_frozen_version_cap_is_refused_and_can_be_retried()
+    public async Task ABarrierPastTheFrozenVersionCapIsRefusedAndCanBeRetried()
     {
         (StateStore store, Checkpointer checkpoints) = Open(maxFrozenVersions: 1);
         using (store)
@@ -104,7 +104,7 @@ public sealed class CheckpointerLifecycleTests : IDisposable
     }
 
     [Fact]
-    public async Task A_failed_write_faults_only_its_checkpoint_and_loses_no_changes()
+    public async Task AFailedWriteFaultsOnlyItsCheckpointAndLosesNoChanges()
     {
         FaultPoints.Hook = null;
         (StateStore store, Checkpointer checkpoints) = Open();

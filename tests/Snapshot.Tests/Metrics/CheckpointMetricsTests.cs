@@ -8,7 +8,7 @@ namespace Snapshot.Tests.Metrics;
 public sealed class CheckpointMetricsTests
 {
     [Fact]
-    public async Task Checkpoints_and_restores_publish_their_measurements_tagged_with_the_shard()
+    public async Task CheckpointsAndRestoresPublishTheirMeasurementsTaggedWithTheShard()
     {
         string shard = "metrics-" + Guid.NewGuid().ToString("N")[..8]; // other tests' checkpointers publish too
         var seen = new ConcurrentDictionary<string, List<(double Value, string? Kind)>>();

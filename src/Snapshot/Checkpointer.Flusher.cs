@@ -10,20 +10,44 @@ using Store.Versioning;
 
 namespace Snapshot;
 
-/// <summary>The background half: writes each pending checkpoint's data file and commits it to the catalog, in barrier order.</summary>
+/// <summary>
+/// The background half: writes each pending checkpoint's data file and commits it to the catalog,
+/// in barrier order, on one thread-pool task at a time that the <see cref="FlushPoller"/> starts.
+/// </summary>
 public sealed partial class Checkpointer
 {
-    private async Task FlushLoopAsync()
+    /// <summary>Called by the poller: starts one writer task for the queue when a barrier queued work.</summary>
+    void IFlushTarget.StartQueuedWrites()
+    {
+        if (Volatile.Read(ref _queued) == 0)
+        {
+            return;
+        }
+
+        lock (_writerGate)
+        {
+            if (_disposed || !_writer.IsCompleted)
+            {
+                return; // the running writer re-checks the flag before it ends
+            }
+
+            Volatile.Write(ref _queued, 0);
+            _writer = Task.Run(DrainQueueAsync);
+        }
+    }
+
+    /// <summary>Writes queued checkpoints in barrier order until the queue is empty.</summary>
+    private async Task DrainQueueAsync()
     {
         while (true)
         {
-            await _work.WaitAsync().ConfigureAwait(false);
             while (TryDequeue(out PendingCheckpoint? pending))
             {
                 await WriteAndCommitAsync(pending).ConfigureAwait(false);
             }
 
-            if (_disposed)
+            // A barrier between the last dequeue and here set the flag; take it over instead of waiting for the poller.
+            if (Interlocked.Exchange(ref _queued, 0) == 0)
             {
                 return;
             }

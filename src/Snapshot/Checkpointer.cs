@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Snapshot.Catalog;
 using Snapshot.Metrics;
 using Snapshot.Reading;
+using Snapshot.Writing;
 using Store;
 using Store.Diagnostics;
 using Store.Storage;
@@ -33,7 +34,7 @@ namespace Snapshot;
 /// deleted only after a committed catalog stops referencing it; files a crash left unreferenced are
 /// deleted when the shard is next opened.</para>
 /// </remarks>
-public sealed partial class Checkpointer : IDisposable
+public sealed partial class Checkpointer : IFlushTarget, IDisposable
 {
     private readonly StateStore _store;
     private readonly CheckpointOptions _options;
@@ -50,8 +51,9 @@ public sealed partial class Checkpointer : IDisposable
     private readonly Queue<PendingCheckpoint> _queue = new();
     private readonly Dictionary<CheckpointId, PendingCheckpoint> _inFlight = new();
     private readonly Dictionary<CheckpointId, Epoch> _epochs = new(); // checkpoints this store instance froze (under _commitLock)
-    private readonly SemaphoreSlim _work = new(0);
-    private readonly Task _flusher;
+    private readonly Lock _writerGate = new(); // guards _writer
+    private Task _writer = Task.CompletedTask;  // the running drain of the queue, if any
+    private int _queued;                        // 1 after a barrier until the poller starts the writer
     private ShardCatalog _catalog;
     private BaseCheckpoint? _base;
     private CheckpointId _lastBarrier;
@@ -71,7 +73,7 @@ public sealed partial class Checkpointer : IDisposable
         _nextFileId = catalog.NextFileId;
         DeleteUnreferencedFiles();
         PrepareSpareFile();
-        _flusher = Task.Run(FlushLoopAsync);
+        FlushPoller.Register(this);
         CheckpointMetrics.Register(this, options.Shard);
     }
 
@@ -199,7 +201,7 @@ public sealed partial class Checkpointer : IDisposable
         }
 
         pending.SyncDuration = Stopwatch.GetElapsedTime(started);
-        _work.Release();
+        Volatile.Write(ref _queued, 1); // no wake-up here: the poller notices within a millisecond (see FlushPoller)
         return pending.Completion.Task;
     }
 
@@ -247,6 +249,7 @@ public sealed partial class Checkpointer : IDisposable
         }
 
         _disposed = true;
+        FlushPoller.Unregister(this);
         CheckpointMetrics.Unregister(this);
         lock (_queueLock)
         {
@@ -256,19 +259,16 @@ public sealed partial class Checkpointer : IDisposable
             }
         }
 
-        _work.Release();
-        try
+        Task writer;
+        lock (_writerGate)
         {
-            _flusher.Wait();
-        }
-        catch (AggregateException)
-        {
-            // The flusher reports failures through each checkpoint's task; nothing is left to report here.
+            writer = _writer;
         }
 
+        writer.ContinueWith(static _ => { }, TaskScheduler.Default).Wait(); // its failures went to the checkpoints' tasks
+        DrainQueueAsync().GetAwaiter().GetResult(); // whatever the poller never started: cancelled, frozen versions released
         _catalogFile.Dispose();
         _shardLock.Dispose();
-        _work.Dispose();
     }
 
     private static (FileStream Lock, CatalogFile Catalog, ShardCatalog Loaded) OpenShard(CheckpointOptions options)

@@ -33,6 +33,11 @@ public sealed partial class Checkpointer
 
             Volatile.Write(ref _queued, 0);
             _writer = Task.Run(DrainQueueAsync);
+            if (Volatile.Read(ref _nextPending) is null)
+            {
+                // Only fills an empty slot: the barrier may take the shell concurrently, and must never get one twice.
+                Interlocked.CompareExchange(ref _nextPending, new PendingCheckpoint(), null);
+            }
         }
     }
 

@@ -54,6 +54,7 @@ public sealed partial class Checkpointer : IFlushTarget, IDisposable
     private readonly Lock _writerGate = new(); // guards _writer
     private Task _writer = Task.CompletedTask;  // the running drain of the queue, if any
     private int _queued;                        // 1 after a barrier until the poller starts the writer
+    private PendingCheckpoint? _nextPending = new(); // the next barrier's shell, made off its path
     private ShardCatalog _catalog;
     private BaseCheckpoint? _base;
     private CheckpointId _lastBarrier;
@@ -192,7 +193,8 @@ public sealed partial class Checkpointer : IFlushTarget, IDisposable
         // store's version, so this base is never older than the frozen version's ConfirmedAtFreeze.
         BaseCheckpoint? baseCheckpoint = Volatile.Read(ref _base);
         CheckpointKind kind = ChooseKind(baseCheckpoint, forceFull);
-        var pending = new PendingCheckpoint(id, frozen, kind, kind == CheckpointKind.Full ? null : baseCheckpoint, started);
+        PendingCheckpoint pending = Interlocked.Exchange(ref _nextPending, null) ?? new PendingCheckpoint();
+        pending.Activate(id, frozen, kind, kind == CheckpointKind.Full ? null : baseCheckpoint, started);
         _lastBarrier = id;
         lock (_queueLock)
         {

@@ -33,11 +33,16 @@ public sealed partial class Checkpointer
 
             Volatile.Write(ref _queued, 0);
             _writer = Task.Run(DrainQueueAsync);
-            if (Volatile.Read(ref _nextPending) is null)
-            {
-                // Only fills an empty slot: the barrier may take the shell concurrently, and must never get one twice.
-                Interlocked.CompareExchange(ref _nextPending, new PendingCheckpoint(), null);
-            }
+        }
+    }
+
+    /// <summary>Makes the next barrier's shell if it was taken. Off the barrier's thread.</summary>
+    private void RefillShell()
+    {
+        if (Volatile.Read(ref _nextPending) is null)
+        {
+            // Only fills an empty slot: the barrier may take the shell concurrently, and must never get one twice.
+            Interlocked.CompareExchange(ref _nextPending, new PendingCheckpoint(), null);
         }
     }
 
@@ -48,6 +53,7 @@ public sealed partial class Checkpointer
         {
             while (TryDequeue(out PendingCheckpoint? pending))
             {
+                RefillShell();
                 await WriteAndCommitAsync(pending).ConfigureAwait(false);
             }
 

@@ -215,4 +215,38 @@ public sealed class CorruptionTests : IDisposable
         var e = Assert.Throws<CheckpointNotFoundException>(() => CheckpointRestorer.Restore(_files, _storeOptions, new CheckpointId(9)));
         Assert.Contains("checkpoints 1, 2", e.Message);
     }
+
+    [Fact]
+    public void VerificationOfAnIntactShardIsClean()
+    {
+        VerificationReport report = CheckpointVerifier.Verify(_files);
+        Assert.True(report.IsClean);
+        Assert.Equal(2, report.Files);
+        Assert.True(report.Records > 0);
+    }
+
+    [Fact]
+    public void VerificationListsEveryDamagedRecordAndGoesOnPastThem()
+    {
+        string full = DataFileOf(1), delta = DataFileOf(2);
+        (long offsetA, uint pageA) = NthRecord(full, 4);
+        (long offsetB, uint pageB) = NthRecord(full, 9);
+        (long offsetC, uint pageC) = NthRecord(delta, 1);
+        FlipBit(full, offsetA + 100);
+        FlipBit(full, offsetB + 200);
+        FlipBit(delta, offsetC + PageRecordHeader.Size);
+
+        var progress = new List<long>();
+        VerificationReport report = CheckpointVerifier.Verify(_files, progress: new SynchronousProgress(progress));
+
+        Assert.Equal(
+            [(full, offsetA, pageA), (full, offsetB, pageB), (delta, offsetC, pageC)],
+            report.Damage.Select(d => (d.File!, d.Offset, d.Page!.Value.Value)));
+        Assert.Equal(report.Bytes, progress[^1]);
+    }
+
+    private sealed class SynchronousProgress(List<long> seen) : IProgress<long>
+    {
+        public void Report(long value) => seen.Add(value);
+    }
 }

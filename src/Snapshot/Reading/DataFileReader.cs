@@ -50,6 +50,16 @@ public sealed class DataFileReader : IDisposable
     /// <summary>The current record's header (after <see cref="MoveNext"/> returned true).</summary>
     public PageRecordHeader Current { get; private set; }
 
+    /// <summary>
+    /// For inspection tools: a record whose checksum or shape is wrong is returned (with
+    /// <see cref="CurrentDamage"/> set) instead of thrown, as long as its framing holds. A restore
+    /// never sets this.
+    /// </summary>
+    public bool ContinuePastDamagedRecords { get; private init; }
+
+    /// <summary>Why the current record is damaged, when <see cref="ContinuePastDamagedRecords"/> let it through; null when it verified.</summary>
+    public StoreCorruptedException? CurrentDamage { get; private set; }
+
     /// <summary>File offset of the current record.</summary>
     public long CurrentOffset => _bufferStart + _position - _currentLength;
 
@@ -59,7 +69,7 @@ public sealed class DataFileReader : IDisposable
     /// Opens a data file and checks its header and trailer. <paramref name="expectedLength"/> is
     /// the length the catalog committed; a different length is corruption (truncated or appended).
     /// </summary>
-    public static DataFileReader Open(string path, long? expectedLength = null)
+    public static DataFileReader Open(string path, long? expectedLength = null, bool continuePastDamagedRecords = false)
     {
         if (!File.Exists(path))
         {
@@ -93,7 +103,11 @@ public sealed class DataFileReader : IDisposable
                     path, length - DataFileTrailer.Size + 16, null);
             }
 
-            var reader = new DataFileReader(handle, path, header, trailer, length, buffer) { _bufferLength = read };
+            var reader = new DataFileReader(handle, path, header, trailer, length, buffer)
+            {
+                _bufferLength = read,
+                ContinuePastDamagedRecords = continuePastDamagedRecords,
+            };
             return reader;
         }
         catch
@@ -134,7 +148,18 @@ public sealed class DataFileReader : IDisposable
         }
 
         Fill(length);
-        header.Verify(_buffer.AsSpan(_position, length), Path, offset, Header.PageSize, Header.PageCount);
+        CurrentDamage = null;
+        try
+        {
+            header.Verify(_buffer.AsSpan(_position, length), Path, offset, Header.PageSize, Header.PageCount);
+        }
+        catch (StoreCorruptedException e) when (ContinuePastDamagedRecords)
+        {
+            // The record's framing (magic, length) held, so the next record is still found; a tool
+            // lists every damaged record instead of stopping at the first.
+            CurrentDamage = e;
+        }
+
         Current = header;
         _position += length;
         _currentLength = length;

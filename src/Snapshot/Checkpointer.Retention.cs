@@ -46,11 +46,19 @@ public sealed partial class Checkpointer
                     .Select(c => c.Id == id ? c with { Confirmed = true } : c)
                     .ToImmutableArray(),
             };
-            CommitRetained(confirmed);
-            if (_epochs.TryGetValue(id, out Epoch version))
+            bool ours = _epochs.TryGetValue(id, out Epoch version);
+            if (ours)
             {
-                // Publish the base before confirming the store's version (see Barrier for why).
-                Volatile.Write(ref _base, BaseCheckpoint.From(_catalog.Checkpoint(id)!, version, _catalog));
+                // Published before the commit, so retention below may already drop the previous base
+                // (a barrier that read it is in flight and keeps it), and before the store's version is
+                // confirmed (see Barrier). Should the commit fail, later deltas based on this checkpoint
+                // are still exact: its file stays registered for as long as they reference it.
+                PublishBase(BaseCheckpoint.From(entry, version, _catalog));
+            }
+
+            CommitRetained(confirmed);
+            if (ours)
+            {
                 _store.ConfirmVersion(version);
             }
         }
@@ -99,6 +107,8 @@ public sealed partial class Checkpointer
     {
         lock (_commitLock)
         {
+            _epochs[entry.Id] = Epoch.First;
+            PublishBase(BaseCheckpoint.From(entry, Epoch.First, _catalog));
             if (!entry.Confirmed)
             {
                 CommitRetained(_catalog with
@@ -109,9 +119,14 @@ public sealed partial class Checkpointer
                         .ToImmutableArray(),
                 });
             }
+        }
+    }
 
-            _epochs[entry.Id] = Epoch.First;
-            _base = BaseCheckpoint.From(_catalog.Checkpoint(entry.Id)!, Epoch.First, _catalog);
+    private void PublishBase(BaseCheckpoint next)
+    {
+        lock (_queueLock)
+        {
+            _base = next;
         }
     }
 
@@ -127,12 +142,18 @@ public sealed partial class Checkpointer
         CheckpointEntry[] confirmed = checkpoints.Where(c => c.Confirmed).ToArray();
         if (confirmed.Length > _options.RetainedCheckpoints)
         {
-            // A checkpoint still being written needs its base's chain when it commits, so that base
-            // stays until the next retention after it (one checkpoint more than asked, briefly).
+            // A checkpoint still being written needs its base's chain when it commits, and the
+            // current base is what the next barrier reads; both stay until a retention after they
+            // stop being needed (one checkpoint more than asked, briefly). Barrier reads the base and
+            // registers its checkpoint under the same lock, so none slips between this set and the commit.
             HashSet<CheckpointId> bases;
             lock (_queueLock)
             {
                 bases = _inFlight.Values.Where(p => p.Base is not null).Select(p => p.Base!.Id).ToHashSet();
+                if (_base is not null)
+                {
+                    bases.Add(_base.Id);
+                }
             }
 
             CheckpointId oldestKept = confirmed[^_options.RetainedCheckpoints].Id;

@@ -56,7 +56,7 @@ public sealed partial class Checkpointer : IFlushTarget, IDisposable
     private int _queued;                        // 1 after a barrier until the poller starts the writer
     private PendingCheckpoint? _nextPending = new(); // the next barrier's shell, made off its path
     private ShardCatalog _catalog;
-    private BaseCheckpoint? _base;
+    private BaseCheckpoint? _base; // the newest confirmed checkpoint this store can build on; under _queueLock
     private CheckpointId _lastBarrier;
     private long _nextFileId;
     private DataFileId? _spare;
@@ -189,19 +189,21 @@ public sealed partial class Checkpointer : IFlushTarget, IDisposable
 
         long started = Stopwatch.GetTimestamp();
         FrozenVersion frozen = _store.Freeze();
-        // Read after the freeze: a concurrent Confirm publishes the base before it confirms the
-        // store's version, so this base is never older than the frozen version's ConfirmedAtFreeze.
-        BaseCheckpoint? baseCheckpoint = Volatile.Read(ref _base);
-        CheckpointKind kind = ChooseKind(baseCheckpoint, forceFull);
         PendingCheckpoint pending = Interlocked.Exchange(ref _nextPending, null) ?? new PendingCheckpoint();
-        pending.Activate(id, frozen, kind, kind == CheckpointKind.Full ? null : baseCheckpoint, started);
-        _lastBarrier = id;
         lock (_queueLock)
         {
+            // The base is read after the freeze: Confirm publishes a base before it confirms the
+            // store's version, so this base is never older than the frozen version's
+            // ConfirmedAtFreeze. It is read and registered under the queue lock, where retention
+            // looks for bases to keep, so no retention can drop it in between (see CommitRetained).
+            BaseCheckpoint? baseCheckpoint = _base;
+            CheckpointKind kind = ChooseKind(baseCheckpoint, forceFull);
+            pending.Activate(id, frozen, kind, kind == CheckpointKind.Full ? null : baseCheckpoint, started);
             _queue.Enqueue(pending);
             _inFlight.Add(id, pending);
         }
 
+        _lastBarrier = id;
         pending.SyncDuration = Stopwatch.GetElapsedTime(started);
         Volatile.Write(ref _queued, 1); // no wake-up here: the poller notices within a millisecond (see FlushPoller)
         return pending.Completion.Task;

@@ -179,6 +179,27 @@ public sealed class CorruptionTests : IDisposable
     }
 
     [Fact]
+    public void ATornFirstCatalogCommitReadsAsTheEmptyCatalogItReplaced()
+    {
+        using var dir = new TempDirectory();
+        var files = new ShardFiles(dir.Path, "store");
+        ShardCatalog first = ShardCatalog.Empty("store") with { Revision = 1, PageSize = 4096, MaxParallelism = 128 };
+        byte[] slot = new byte[CatalogCodec.SlotSize];
+        int length = CatalogCodec.Encode(first, slot);
+        byte[] catalog = new byte[2 * CatalogCodec.SlotSize]; // both slots zeroed, as a new catalog starts
+        slot.AsSpan(0, length / 2).CopyTo(catalog.AsSpan(CatalogCodec.SlotSize)); // revision 1 goes to slot 1; the crash cut it in half
+        File.WriteAllBytes(files.CatalogPath, catalog);
+
+        CatalogReadResult read = CatalogReader.Read(files);
+        Assert.Equal(0, read.Catalog.Revision);
+        Assert.Empty(read.Catalog.Checkpoints);
+        Assert.Equal(CatalogCodec.SlotSize + CatalogCodec.ChecksumOffset, Assert.Single(read.DamagedSlots).Offset);
+        using StateStore store = StateStore.Open();
+        using Checkpointer reopened = Checkpointer.Open(store, new CheckpointOptions { Directory = dir.Path });
+        Assert.Empty(reopened.Catalog.Checkpoints);
+    }
+
+    [Fact]
     public void DamageToBothCatalogSlotsIsCorruptionNamingTheCatalog()
     {
         FlipBit(_files.CatalogPath, CatalogCodec.HeaderSize + 3);

@@ -137,7 +137,11 @@ public static class CatalogReader
                 }
             }
 
-            if (best is null && damaged.Count > 0)
+            // Both slots damaged is corruption. One damaged and one never written is the torn first
+            // commit (revision 1 lands in slot 1 while slot 0 is still zero): the catalog was empty
+            // before it, and revision 1 never holds a confirmed checkpoint (confirming takes a later
+            // revision), so reading it as empty loses nothing that was promised.
+            if (best is null && damaged.Count == 2)
             {
                 throw damaged[0];
             }

@@ -36,24 +36,14 @@ public sealed partial class Checkpointer
         }
     }
 
-    /// <summary>Makes the next barrier's shell if it was taken. Off the barrier's thread.</summary>
-    private void RefillShell()
-    {
-        if (Volatile.Read(ref _nextPending) is null)
-        {
-            // Only fills an empty slot: the barrier may take the shell concurrently, and must never get one twice.
-            Interlocked.CompareExchange(ref _nextPending, new PendingCheckpoint(), null);
-        }
-    }
-
     /// <summary>Writes queued checkpoints in barrier order until the queue is empty.</summary>
     private async Task DrainQueueAsync()
     {
         while (true)
         {
-            while (TryDequeue(out PendingCheckpoint? pending))
+            while (_pending.TryTakeNextActive(out PendingCheckpoint pending))
             {
-                RefillShell();
+                _pending.Refill(); // the next barrier's shell, made here rather than on its path
                 await WriteAndCommitAsync(pending).ConfigureAwait(false);
             }
 
@@ -62,14 +52,6 @@ public sealed partial class Checkpointer
             {
                 return;
             }
-        }
-    }
-
-    private bool TryDequeue(out PendingCheckpoint pending)
-    {
-        lock (_queueLock)
-        {
-            return _queue.TryDequeue(out pending!);
         }
     }
 
@@ -130,7 +112,7 @@ public sealed partial class Checkpointer
             }
             else
             {
-                RemoveInFlight(pending.Id);
+                _pending.Remove(pending);
                 pending.Completion.SetException(e);
             }
         }
@@ -169,7 +151,7 @@ public sealed partial class Checkpointer
         _catalog = next;
         FaultPoints.Hit(FaultPoints.CatalogCommitted);
         _epochs[pending.Id] = version;
-        RemoveInFlight(pending.Id);
+        _pending.Remove(pending);
         return new CheckpointResult(
             pending.Id, pending.Kind, entry.Base, chain.Length, written.Records, written.Granules, written.Length,
             pending.SyncDuration, Stopwatch.GetElapsedTime(pending.BarrierTimestamp));
@@ -177,16 +159,8 @@ public sealed partial class Checkpointer
 
     private void FinishCancelled(PendingCheckpoint pending)
     {
-        RemoveInFlight(pending.Id);
+        _pending.Remove(pending);
         pending.Completion.TrySetCanceled();
-    }
-
-    private void RemoveInFlight(CheckpointId id)
-    {
-        lock (_queueLock)
-        {
-            _inFlight.Remove(id);
-        }
     }
 
     /// <summary>The pre-created data file for the next checkpoint (created now if preparing it failed earlier).</summary>

@@ -78,13 +78,10 @@ public sealed partial class Checkpointer
         {
             // Under the commit lock the flusher cannot be between its cancellation check and its
             // commit, so the checkpoint is either still pending (and will see the flag) or committed.
-            lock (_queueLock)
+            if (_pending.FindInFlight(id) is { } pending)
             {
-                if (_inFlight.TryGetValue(id, out PendingCheckpoint? pending))
-                {
-                    pending.Cancel();
-                    return;
-                }
+                pending.Cancel();
+                return;
             }
 
             CheckpointEntry? entry = _catalog.Checkpoint(id);
@@ -122,13 +119,7 @@ public sealed partial class Checkpointer
         }
     }
 
-    private void PublishBase(BaseCheckpoint next)
-    {
-        lock (_queueLock)
-        {
-            _base = next;
-        }
-    }
+    private void PublishBase(BaseCheckpoint next) => _pending.PublishBase(next);
 
     /// <summary>
     /// Applies retention to <paramref name="changed"/>, commits it, then deletes the files it no
@@ -142,20 +133,10 @@ public sealed partial class Checkpointer
         CheckpointEntry[] confirmed = checkpoints.Where(c => c.Confirmed).ToArray();
         if (confirmed.Length > _options.RetainedCheckpoints)
         {
-            // A checkpoint still being written needs its base's chain when it commits, and the
-            // current base is what the next barrier reads; both stay until a retention after they
-            // stop being needed (one checkpoint more than asked, briefly). Barrier reads the base and
-            // registers its checkpoint under the same lock, so none slips between this set and the commit.
-            HashSet<CheckpointId> bases;
-            lock (_queueLock)
-            {
-                bases = _inFlight.Values.Where(p => p.Base is not null).Select(p => p.Base!.Id).ToHashSet();
-                if (_base is not null)
-                {
-                    bases.Add(_base.Id);
-                }
-            }
-
+            // A checkpoint being written, or prepared for the next barrier, needs its base's chain
+            // when it commits; so does the current base. Those stay until a retention after they
+            // stop being needed (one checkpoint more than asked, briefly). See PendingCheckpoints.
+            HashSet<CheckpointId> bases = _pending.ProtectedBases();
             CheckpointId oldestKept = confirmed[^_options.RetainedCheckpoints].Id;
             checkpoints = checkpoints.RemoveAll(c => c.Confirmed && c.Id < oldestKept && !bases.Contains(c.Id));
         }
@@ -182,13 +163,10 @@ public sealed partial class Checkpointer
 
     private void ThrowIfInFlight(CheckpointId id, string action)
     {
-        lock (_queueLock)
+        if (_pending.FindInFlight(id) is not null)
         {
-            if (_inFlight.ContainsKey(id))
-            {
-                throw new InvalidOperationException(
-                    $"{id} of shard '{_options.Shard}' is still being written and cannot be {action} yet; wait for the task Barrier returned.");
-            }
+            throw new InvalidOperationException(
+                $"{id} of shard '{_options.Shard}' is still being written and cannot be {action} yet; wait for the task Barrier returned.");
         }
     }
 }

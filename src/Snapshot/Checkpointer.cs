@@ -45,18 +45,12 @@ public sealed partial class Checkpointer : IFlushTarget, IDisposable
     /// <summary>Guards the catalog and its commits (held across fsyncs; the barrier never takes it).</summary>
     private readonly Lock _commitLock = new();
 
-    /// <summary>Guards the queue of pending checkpoints (never held across I/O; the barrier takes it).</summary>
-    private readonly Lock _queueLock = new();
-
-    private readonly Queue<PendingCheckpoint> _queue = new();
-    private readonly Dictionary<CheckpointId, PendingCheckpoint> _inFlight = new();
+    private readonly PendingCheckpoints _pending;
     private readonly Dictionary<CheckpointId, Epoch> _epochs = new(); // checkpoints this store instance froze (under _commitLock)
     private readonly Lock _writerGate = new(); // guards _writer
     private Task _writer = Task.CompletedTask;  // the running drain of the queue, if any
     private int _queued;                        // 1 after a barrier until the poller starts the writer
-    private PendingCheckpoint? _nextPending = new(); // the next barrier's shell, made off its path
     private ShardCatalog _catalog;
-    private BaseCheckpoint? _base; // the newest confirmed checkpoint this store can build on; under _queueLock
     private CheckpointId _lastBarrier;
     private long _nextFileId;
     private DataFileId? _spare;
@@ -70,6 +64,8 @@ public sealed partial class Checkpointer : IFlushTarget, IDisposable
         _shardLock = shardLock;
         _catalogFile = catalogFile;
         _catalog = catalog;
+        _pending = new PendingCheckpoints(options);
+        _pending.Refill();
         _lastBarrier = catalog.Checkpoints.IsEmpty ? CheckpointId.None : catalog.Checkpoints[^1].Id;
         _nextFileId = catalog.NextFileId;
         DeleteUnreferencedFiles();
@@ -188,37 +184,18 @@ public sealed partial class Checkpointer : IFlushTarget, IDisposable
         }
 
         long started = Stopwatch.GetTimestamp();
+        _pending.Warm();
         FrozenVersion frozen = _store.Freeze();
-        PendingCheckpoint pending = Interlocked.Exchange(ref _nextPending, null) ?? new PendingCheckpoint();
-        lock (_queueLock)
-        {
-            // The base is read after the freeze: Confirm publishes a base before it confirms the
-            // store's version, so this base is never older than the frozen version's
-            // ConfirmedAtFreeze. It is read and registered under the queue lock, where retention
-            // looks for bases to keep, so no retention can drop it in between (see CommitRetained).
-            BaseCheckpoint? baseCheckpoint = _base;
-            CheckpointKind kind = ChooseKind(baseCheckpoint, forceFull);
-            pending.Activate(id, frozen, kind, kind == CheckpointKind.Full ? null : baseCheckpoint, started);
-            _queue.Enqueue(pending);
-            _inFlight.Add(id, pending);
-        }
-
+        // Taken after the freeze, so its base is never older than the freeze's confirmed version
+        // (see PendingCheckpoints). The prepared shell is the only object the barrier touches.
+        PendingCheckpoint pending = _pending.TakePrepared() ?? _pending.PrepareNow();
+        pending.Activate(id, frozen, forceFull, started);
+        Task<CheckpointResult> result = pending.Completion.Task;
         _lastBarrier = id;
         pending.SyncDuration = Stopwatch.GetElapsedTime(started);
+        pending.Publish();
         Volatile.Write(ref _queued, 1); // no wake-up here: the poller notices within a millisecond (see FlushPoller)
-        return pending.Completion.Task;
-    }
-
-    private CheckpointKind ChooseKind(BaseCheckpoint? baseCheckpoint, bool forceFull)
-    {
-        if (forceFull || baseCheckpoint is null || baseCheckpoint.Chain.Length + 1 > _options.MaxChainLength)
-        {
-            return CheckpointKind.Full;
-        }
-
-        return baseCheckpoint.DeltaBytes > _options.MaxDeltaRatio * baseCheckpoint.FullBytes
-            ? CheckpointKind.Full
-            : CheckpointKind.Incremental;
+        return result;
     }
 
     internal bool TryReadStatistics(out StoreStatistics statistics)
@@ -255,13 +232,7 @@ public sealed partial class Checkpointer : IFlushTarget, IDisposable
         _disposed = true;
         FlushPoller.Unregister(this);
         CheckpointMetrics.Unregister(this);
-        lock (_queueLock)
-        {
-            foreach (PendingCheckpoint pending in _inFlight.Values)
-            {
-                pending.Cancel();
-            }
-        }
+        _pending.CancelAll();
 
         Task writer;
         lock (_writerGate)

@@ -4,14 +4,25 @@ using Store.Versioning;
 namespace Snapshot;
 
 /// <summary>
-/// A checkpoint between its barrier and its committed catalog entry (or its abort). Created as an
-/// empty shell off the barrier's path and filled in by <see cref="Activate"/>, so the barrier
-/// allocates nothing itself (an allocation can land on a never-touched heap page, a ~10 µs fault
-/// here, or start a GC inside the pause).
+/// A checkpoint from its barrier to its committed catalog entry (or its abort). It is prepared
+/// before the barrier, off its path, with the base already chosen (see <see cref="PendingCheckpoints"/>),
+/// so the barrier only fills in a few fields of one object and flips its state.
 /// </summary>
-internal sealed class PendingCheckpoint
+internal sealed class PendingCheckpoint(BaseCheckpoint? preparedBase, CheckpointKind preparedKind)
 {
+    public const int Prepared = 0; // registered, waiting for a barrier
+    public const int Active = 1;   // a barrier filled it in; waiting for the writer
+    public const int Writing = 2;  // the writer took it
+
+    private int _state;
     private int _cancelled;
+
+    /// <summary>The base a barrier taking this shell uses, unless it forces a full checkpoint.</summary>
+    public BaseCheckpoint? PreparedBase { get; } = preparedBase;
+
+    public CheckpointKind PreparedKind { get; } = preparedKind;
+
+    public int State => Volatile.Read(ref _state);
 
     public CheckpointId Id { get; private set; }
 
@@ -19,7 +30,8 @@ internal sealed class PendingCheckpoint
 
     public CheckpointKind Kind { get; private set; }
 
-    public BaseCheckpoint? Base { get; private set; }
+    /// <summary>Null for a full checkpoint.</summary>
+    public BaseCheckpoint? Base => Kind == CheckpointKind.Full ? null : PreparedBase;
 
     public long BarrierTimestamp { get; private set; }
 
@@ -29,11 +41,18 @@ internal sealed class PendingCheckpoint
 
     public bool IsCancelled => Volatile.Read(ref _cancelled) != 0;
 
-    public void Activate(CheckpointId id, FrozenVersion frozen, CheckpointKind kind, BaseCheckpoint? baseCheckpoint, long barrierTimestamp)
+    /// <summary>The barrier's part: fill in the fields. Nothing reads them before <see cref="Publish"/>.</summary>
+    public void Activate(CheckpointId id, FrozenVersion frozen, bool forceFull, long barrierTimestamp)
     {
-        Debug.Assert(Frozen is null, "a shell is activated once");
-        (Id, Frozen, Kind, Base, BarrierTimestamp) = (id, frozen, kind, baseCheckpoint, barrierTimestamp);
+        Debug.Assert(_state == Prepared, "a shell is activated once");
+        (Id, Frozen, BarrierTimestamp) = (id, frozen, barrierTimestamp);
+        Kind = forceFull ? CheckpointKind.Full : PreparedKind;
     }
+
+    /// <summary>Hands the filled-in checkpoint to the writer; the state write releases every field written before it.</summary>
+    public void Publish() => Volatile.Write(ref _state, Active);
+
+    public void MarkWriting() => Volatile.Write(ref _state, Writing);
 
     public void Cancel() => Volatile.Write(ref _cancelled, 1);
 }

@@ -10,6 +10,9 @@ internal sealed record PerfOptions
     public int Checkpoints { get; init; } = 50;
     public int Seed { get; init; } = 42;
 
+    /// <summary>Checkpoint directory to keep for pagedump; null writes to a temporary directory deleted at the end.</summary>
+    public string? KeepDir { get; init; }
+
     public static PerfOptions Parse(string[] args)
     {
         var options = new PerfOptions();
@@ -25,7 +28,8 @@ internal sealed record PerfOptions
                 "--ops-per-interval" => options with { OpsPerInterval = int.Parse(Value()) },
                 "--checkpoints" => options with { Checkpoints = int.Parse(Value()) },
                 "--seed" => options with { Seed = int.Parse(Value()) },
-                _ => throw new ArgumentException($"unknown option '{name}' (known: --keys --value-size --dist --ops-per-interval --checkpoints --seed)"),
+                "--keep-dir" => options with { KeepDir = Value() },
+                _ => throw new ArgumentException($"unknown option '{name}' (known: --keys --value-size --dist --ops-per-interval --checkpoints --seed --keep-dir)"),
             };
         }
 

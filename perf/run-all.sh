@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the whole benchmark suite (BenchmarkDotNet classes + the three Stopwatch harnesses) in
+# Runs the whole benchmark suite (BenchmarkDotNet classes + the four Stopwatch harnesses) in
 # Release and keeps every log under perf/Store.Benchmarks/BenchmarkDotNet.Artifacts/ (git-ignored).
-# Usage: bash perf/run-all.sh [extra BenchmarkSwitcher args]   (from anywhere; ~20 min on 2 cores)
+# Usage: bash perf/run-all.sh [extra BenchmarkSwitcher args]   (from anywhere; ~25 min on 2 cores)
+# The checkpoint harness needs ~2 GB of free disk in the temp directory (TMPDIR) and ~1.5 GB of RAM.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 project=perf/Store.Benchmarks
@@ -22,5 +23,7 @@ dotnet run -c Release --no-build --project "$project" -- --freeze-latency 2>&1 |
 dotnet run -c Release --no-build --project "$project" -- --first-write-latency 2>&1 | tee "$out/first-write-latency.log"
 env_snapshot
 dotnet run -c Release --no-build --project "$project" -- --kv-paired 2>&1 | tee "$out/kv-paired.log"
+env_snapshot
+dotnet run -c Release --no-build --project "$project" -- --checkpoint-bench 2>&1 | tee "$out/checkpoint-bench.log"
 env_snapshot
 echo "Logs: $out"

@@ -10,10 +10,11 @@ namespace Store.Benchmarks;
 /// <summary>
 /// <c>dotnet run -c Release --project perf/Store.Benchmarks -- --filter '*Freeze*'</c> runs
 /// BenchmarkDotNet (any BenchmarkSwitcher arguments); <c>-- --freeze-latency</c> runs the
-/// Stopwatch harness that times single Freeze calls (see <see cref="FreezeLatency"/>), and
+/// Stopwatch harness that times single Freeze calls (see <see cref="FreezeLatency"/>),
 /// <c>-- --first-write-latency</c> times single writes after a freeze (see
-/// <see cref="PageTable.FirstWriteLatency"/>), and <c>-- --kv-paired</c> runs Store and FASTER round by round in one process (see
-/// <see cref="Index.KeyValuePaired"/>).
+/// <see cref="PageTable.FirstWriteLatency"/>), <c>-- --kv-paired</c> runs Store and FASTER round by round in one process (see
+/// <see cref="Index.KeyValuePaired"/>), and <c>-- --checkpoint-bench</c> measures checkpoint size, write and restore
+/// bandwidth against the disk's, and the barrier pause against Freeze (see <see cref="Checkpoints.CheckpointBench"/>).
 /// Artifacts go to perf/Store.Benchmarks/BenchmarkDotNet.Artifacts (git-ignored).
 /// </summary>
 public static class Program
@@ -33,6 +34,11 @@ public static class Program
         if (args.Contains("--kv-paired"))
         {
             return Index.KeyValuePaired.Run(args);
+        }
+
+        if (args.Contains("--checkpoint-bench"))
+        {
+            return Checkpoints.CheckpointBench.Run(args);
         }
 
         IConfig config = DefaultConfig.Instance.WithArtifactsPath(ArtifactsDirectory());

@@ -78,7 +78,7 @@ public sealed class BadInputTests
         frozen.Release(); // idempotent
         var error = Assert.Throws<ObjectDisposedException>(() => frozen.Get("k"u8));
         Assert.Contains($"version {frozen.Version.Value}", error.Message);
-        Assert.Throws<ObjectDisposedException>(() => frozen.CopyPage(new Pages.PageId(0), new byte[4096]));
+        Assert.Throws<ObjectDisposedException>(() => frozen.CopyPage(new Store.Pages.PageId(0), new byte[4096]));
         Assert.Throws<ObjectDisposedException>(() => frozen.DirtyPagesSince(Epoch.None));
         Assert.Throws<ObjectDisposedException>(() => frozen.GetEntries());
         Assert.Throws<ObjectDisposedException>(() => frozen.Count);

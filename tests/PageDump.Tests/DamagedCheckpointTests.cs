@@ -150,7 +150,7 @@ public sealed class DamagedCheckpointTests
         using (FileStream stream = File.Open(path, FileMode.Open, FileAccess.ReadWrite))
         {
             stream.ReadExactly(header);
-            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(DataFileHeader.FormatVersionOffset), 2);
+            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(DataFileHeader.FormatVersionOffset), DataFileHeader.FormatVersion + 1);
             BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(DataFileHeader.ChecksumOffset),
                 System.IO.Hashing.XxHash3.HashToUInt64(header.AsSpan(0, DataFileHeader.ChecksumOffset)));
             stream.Position = 0;
@@ -161,8 +161,9 @@ public sealed class DamagedCheckpointTests
         ToolResult verify = Tool.Run("verify", dir.Path, "2");
 
         Assert.True(page.Exit == 1, page.ToString());
-        Assert.Equal($"pagedump: '{path}' was written in checkpoint format version 2, but this pagedump reads version 1: use a newer pagedump.", page.Err.Trim());
+        uint newer = DataFileHeader.FormatVersion + 1;
+        Assert.Equal($"pagedump: '{path}' was written in checkpoint format version {newer}, but this pagedump reads version {DataFileHeader.FormatVersion}: use a newer pagedump.", page.Err.Trim());
         Assert.True(verify.Exit == 1, verify.ToString());
-        Assert.Contains("format version 2", verify.Err);
+        Assert.Contains($"format version {newer}", verify.Err);
     }
 }

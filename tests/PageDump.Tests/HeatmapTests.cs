@@ -37,7 +37,7 @@ public sealed class HeatmapTests
         Tool.Run("heatmap", Scenario.Chain.Directory, "--out", svg);
 
         XElement[] cells = Cells(svg);
-        Assert.Contains(cells, c => c.Element(Svg + "title")!.Value.StartsWith("page 1, checkpoint 1: 4,128 bytes", StringComparison.Ordinal));
+        Assert.Contains(cells, c => c.Element(Svg + "title")!.Value.StartsWith($"page 1, checkpoint 1: {4096 + Snapshot.Format.PageRecordHeader.Size:N0} bytes", StringComparison.InvariantCulture));
         Assert.Contains(cells, c => c.Element(Svg + "title")!.Value.EndsWith(": 0 bytes", StringComparison.Ordinal) && (string?)c.Attribute("fill") == "#eeeeee");
     }
 

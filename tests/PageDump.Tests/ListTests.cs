@@ -43,7 +43,7 @@ public sealed class ListTests
             Assert.Equal(entry.Granules, c.GetProperty("granules").GetInt64());
             Assert.Equal(entry.Bytes, c.GetProperty("bytes").GetInt64());
             Assert.Equal(entry.Created, c.GetProperty("created").GetDateTimeOffset());
-            Assert.Equal(1, c.GetProperty("formatVersion").GetInt32());
+            Assert.Equal((int)Snapshot.Format.DataFileHeader.FormatVersion, c.GetProperty("formatVersion").GetInt32());
             Assert.Equal("ok", c.GetProperty("fileStatus").GetString());
         }
     }

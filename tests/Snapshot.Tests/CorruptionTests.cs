@@ -218,7 +218,7 @@ public sealed class CorruptionTests : IDisposable
         using (FileStream stream = File.Open(path, FileMode.Open, FileAccess.ReadWrite))
         {
             stream.ReadExactly(header);
-            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(DataFileHeader.FormatVersionOffset), 2);
+            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(DataFileHeader.FormatVersionOffset), DataFileHeader.FormatVersion + 1);
             BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(DataFileHeader.ChecksumOffset),
                 System.IO.Hashing.XxHash3.HashToUInt64(header.AsSpan(0, DataFileHeader.ChecksumOffset)));
             stream.Position = 0;
@@ -226,7 +226,7 @@ public sealed class CorruptionTests : IDisposable
         }
 
         var e = Assert.Throws<UnsupportedFormatException>(() => CheckpointRestorer.Restore(_files, _storeOptions).Dispose());
-        Assert.Equal(2u, e.FoundVersion);
+        Assert.Equal(DataFileHeader.FormatVersion + 1, e.FoundVersion);
         Assert.Contains(path, e.Message);
     }
 

@@ -7,7 +7,7 @@ namespace Snapshot.Format;
 /// The first 64 bytes of a checkpoint data file (little-endian):
 /// <code>
 /// 0  u64 magic          "STORECKD" (0x444B4345524F5453)
-/// 8  u32 formatVersion  1
+/// 8  u32 formatVersion  2 (1 had 32-byte page record headers; see PageRecordHeader)
 /// 12 u32 headerSize     64
 /// 16 i64 checkpointId   the checkpoint that wrote this file
 /// 24 i64 baseId         the checkpoint this one is a delta of; 0 for a full checkpoint
@@ -30,7 +30,7 @@ public readonly record struct DataFileHeader(
     CheckpointKind Kind)
 {
     public const ulong Magic = 0x444B4345524F5453; // "STORECKD"
-    public const uint FormatVersion = 1;
+    public const uint FormatVersion = 2;
     public const int Size = 64;
     public const int FormatVersionOffset = 8;
     public const int CheckpointIdOffset = 16;

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Numerics;
-using Store.Diagnostics;
 
 namespace Snapshot.Format;
 
@@ -14,10 +13,11 @@ public interface IPagePatchSink
 public static class PagePatch
 {
     /// <summary>
-    /// Calls <paramref name="sink"/> once per contiguous piece of the record. Extents are checked
-    /// to lie inside the page and inside the record's granule mask.
+    /// Calls <paramref name="sink"/> once per contiguous piece of a record that
+    /// <see cref="PageRecordHeader.Verify"/> accepted (which checked every extent against the
+    /// payload and the page, and the granule count against the payload length).
     /// </summary>
-    public static void Apply<TSink>(in PageRecordHeader header, ReadOnlySpan<byte> payload, int pageSize, string file, long offset, ref TSink sink)
+    public static void Apply<TSink>(in PageRecordHeader header, ReadOnlySpan<byte> payload, int pageSize, ref TSink sink)
         where TSink : IPagePatchSink
     {
         int granuleShift = BitOperations.Log2((uint)pageSize / 64);
@@ -28,8 +28,8 @@ public static class PagePatch
                 break;
             case PageRecordKind.Granules:
             {
-                ulong mask = header.GranuleMask;
-                int at = 0;
+                ulong mask = BinaryPrimitives.ReadUInt64LittleEndian(payload);
+                int at = PageRecordHeader.GranuleMaskSize;
                 while (mask != 0)
                 {
                     int start = BitOperations.TrailingZeroCount(mask);
@@ -48,22 +48,9 @@ public static class PagePatch
                 int at = 0;
                 while (at < payload.Length)
                 {
-                    if (payload.Length - at < PageRecordHeader.ExtentPrefixSize)
-                    {
-                        throw new StoreCorruptedException("an extent prefix is cut off at the end of the payload", file, offset + PageRecordHeader.Size + at, header.Page);
-                    }
-
                     int extentOffset = BinaryPrimitives.ReadUInt16LittleEndian(payload[at..]);
                     int length = BinaryPrimitives.ReadUInt16LittleEndian(payload[(at + 2)..]);
                     at += PageRecordHeader.ExtentPrefixSize;
-                    if (length == 0 || length > payload.Length - at || extentOffset + length > pageSize ||
-                        (Store.Pages.DirtyRegion.GranuleBits(extentOffset, length, granuleShift) & ~header.GranuleMask) != 0)
-                    {
-                        throw new StoreCorruptedException(
-                            $"extent [{extentOffset}, {extentOffset + length}) does not fit the payload, the page or the granule mask {header.GranuleMask:X16}",
-                            file, offset + PageRecordHeader.Size + at - PageRecordHeader.ExtentPrefixSize, header.Page);
-                    }
-
                     sink.Write(extentOffset, payload.Slice(at, length));
                     at += length;
                 }

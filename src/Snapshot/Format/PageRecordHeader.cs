@@ -6,32 +6,43 @@ using Store.Pages;
 namespace Snapshot.Format;
 
 /// <summary>
-/// The 32-byte header in front of every page record of a data file (little-endian):
+/// The 20-byte header in front of every page record of a data file (little-endian, format 2):
 /// <code>
-/// 0  u32 magic          "PREC" (0x43455250)
-/// 4  u32 checksum       low 32 bits of XxHash3 over bytes [8, 32 + payloadLength): the rest of the header and the payload
-/// 8  u32 pageId
-/// 12 u32 version        store epoch that last wrote the page
-/// 16 u16 keyGroup       from the page's own header; 0xFFFF for store-wide pages (meta, group table, free)
-/// 18 u8  kind           PageRecordKind: 1 full page, 2 granules, 3 extents
-/// 19 u8  reserved       zero
-/// 20 u32 payloadLength
-/// 24 u64 granuleMask    granules the payload covers (all ones for a full page)
-/// 32 ..  payload
+/// 0  u32 checksum       low 32 bits of XxHash3 over bytes [4, 20 + payloadLength): the rest of the header and the payload
+/// 4  u32 pageId
+/// 8  u32 version        store epoch that last wrote the page
+/// 12 u16 keyGroup       from the page's own header; 0xFFFF for store-wide pages (meta, group table, free)
+/// 14 u8  kind           PageRecordKind: 1 full page, 2 granules, 3 extents
+/// 15 u8  reserved       zero
+/// 16 u32 payloadLength
+/// 20 ..  payload        kind 1: the page; kind 2: u64 granule mask, then those granules;
+///                       kind 3: repeated (u16 offset, u16 length, bytes)
 /// </code>
 /// Records follow one another with no padding, in ascending page id.
 /// </summary>
-public readonly record struct PageRecordHeader(PageId Page, uint Version, ushort KeyGroup, PageRecordKind Kind, int PayloadLength, ulong GranuleMask)
+/// <remarks>
+/// Why 20 bytes and the mask inside granule payloads: most records of an incremental checkpoint
+/// carry one to three small extents (a counter, an aggregate), and the header is then most of
+/// the record. Format 1's 32-byte header (magic, mask in every header) alone made a one-value page
+/// cost 1.9× its 32 logical bytes; the checksum already catches misframing, and only granule
+/// records need a mask.
+/// </remarks>
+/// <param name="GranuleMask">
+/// Granules the record covers: all ones for a full page, the stored mask for granules, the
+/// granules its extents touch for extents. Known once <see cref="Verify"/> has read the payload.
+/// </param>
+public readonly record struct PageRecordHeader(PageId Page, uint Version, ushort KeyGroup, PageRecordKind Kind, int PayloadLength, ulong GranuleMask = 0)
 {
-    public const uint Magic = 0x43455250; // "PREC"
-    public const int Size = 32;
-    public const int ChecksumOffset = 4;
-    public const int PageIdOffset = 8;
-    public const int VersionOffset = 12;
-    public const int KeyGroupOffset = 16;
-    public const int KindOffset = 18;
-    public const int PayloadLengthOffset = 20;
-    public const int GranuleMaskOffset = 24;
+    public const int Size = 20;
+    public const int ChecksumOffset = 0;
+    public const int PageIdOffset = 4;
+    public const int VersionOffset = 8;
+    public const int KeyGroupOffset = 12;
+    public const int KindOffset = 14;
+    public const int PayloadLengthOffset = 16;
+
+    /// <summary>Granule payloads start with the u64 mask.</summary>
+    public const int GranuleMaskSize = 8;
 
     /// <summary>Extent payloads repeat this prefix: u16 offset, u16 length.</summary>
     public const int ExtentPrefixSize = 4;
@@ -39,55 +50,46 @@ public readonly record struct PageRecordHeader(PageId Page, uint Version, ushort
     /// <summary>Writes the header in front of an already written payload and seals both with the checksum.</summary>
     public void WriteAndSeal(Span<byte> record)
     {
-        BinaryPrimitives.WriteUInt32LittleEndian(record, Magic);
         BinaryPrimitives.WriteUInt32LittleEndian(record[PageIdOffset..], Page.Value);
         BinaryPrimitives.WriteUInt32LittleEndian(record[VersionOffset..], Version);
         BinaryPrimitives.WriteUInt16LittleEndian(record[KeyGroupOffset..], KeyGroup);
         record[KindOffset] = (byte)Kind;
         record[KindOffset + 1] = 0;
         BinaryPrimitives.WriteInt32LittleEndian(record[PayloadLengthOffset..], PayloadLength);
-        BinaryPrimitives.WriteUInt64LittleEndian(record[GranuleMaskOffset..], GranuleMask);
         uint checksum = Checksum.Of32(record[PageIdOffset..(Size + PayloadLength)]);
         BinaryPrimitives.WriteUInt32LittleEndian(record[ChecksumOffset..], checksum);
     }
 
     /// <summary>
     /// Parses the header at <paramref name="offset"/> of <paramref name="file"/> and checks what can
+    /// be checked without the payload (the payload bound). The page id is trusted only after <see cref="Verify"/>.
     /// </summary>
     public static PageRecordHeader Read(ReadOnlySpan<byte> source, string file, long offset, int pageSize)
     {
-        uint magic = BinaryPrimitives.ReadUInt32LittleEndian(source);
-        var page = new PageId(BinaryPrimitives.ReadUInt32LittleEndian(source[PageIdOffset..]));
-        if (magic != Magic)
-        {
-            throw new StoreCorruptedException($"page record magic is 0x{magic:X8}, expected 0x{Magic:X8} (\"PREC\")", file, offset, null);
-        }
-
         var header = new PageRecordHeader(
-            page,
+            new PageId(BinaryPrimitives.ReadUInt32LittleEndian(source[PageIdOffset..])),
             BinaryPrimitives.ReadUInt32LittleEndian(source[VersionOffset..]),
             BinaryPrimitives.ReadUInt16LittleEndian(source[KeyGroupOffset..]),
             (PageRecordKind)source[KindOffset],
-            BinaryPrimitives.ReadInt32LittleEndian(source[PayloadLengthOffset..]),
-            BinaryPrimitives.ReadUInt64LittleEndian(source[GranuleMaskOffset..]));
-        if (header.PayloadLength < 0 || header.PayloadLength > MaxPayload(pageSize))
+            BinaryPrimitives.ReadInt32LittleEndian(source[PayloadLengthOffset..]));
+        if (header.PayloadLength <= 0 || header.PayloadLength > MaxPayload(pageSize))
         {
-            throw new StoreCorruptedException($"page record payload length {header.PayloadLength} exceeds the {MaxPayload(pageSize)}-byte maximum",
-                file, offset + PayloadLengthOffset, page);
+            throw new StoreCorruptedException($"page record payload length {header.PayloadLength} is outside [1, {MaxPayload(pageSize)}]",
+                file, offset + PayloadLengthOffset, null);
         }
 
-        // The page id is only trusted once the checksum holds; until then errors name it as "claimed".
         return header;
     }
 
-    /// <summary>The largest payload any record kind can have for a page size.</summary>
+    /// <summary>The largest payload any record kind can have for a page size (three extents' prefixes at most, but any count is bounded by this).</summary>
     public static int MaxPayload(int pageSize) => pageSize + 64 * ExtentPrefixSize;
 
     /// <summary>
-    /// Checks the checksum and that the payload is consistent with the kind, the mask and the page
-    /// size. <paramref name="record"/> spans the header and the payload.
+    /// Checks the checksum and that the payload is consistent with the kind and the page size, and
+    /// returns the header with its <see cref="GranuleMask"/>. <paramref name="record"/> spans the
+    /// header and the payload.
     /// </summary>
-    public void Verify(ReadOnlySpan<byte> record, string file, long offset, int pageSize, uint pageCount)
+    public PageRecordHeader Verify(ReadOnlySpan<byte> record, string file, long offset, int pageSize, uint pageCount)
     {
         uint stored = BinaryPrimitives.ReadUInt32LittleEndian(record[ChecksumOffset..]);
         uint actual = Checksum.Of32(record[PageIdOffset..(Size + PayloadLength)]);
@@ -101,19 +103,50 @@ public readonly record struct PageRecordHeader(PageId Page, uint Version, ushort
             throw new StoreCorruptedException($"page record names {Page} but the checkpoint has {pageCount} pages", file, offset + PageIdOffset, Page);
         }
 
-        int granuleSize = pageSize / 64;
-        bool consistent = Kind switch
+        ReadOnlySpan<byte> payload = record.Slice(Size, PayloadLength);
+        int granuleShift = BitOperations.Log2((uint)pageSize / 64);
+        ulong mask = Kind switch
         {
-            PageRecordKind.FullPage => PayloadLength == pageSize && GranuleMask == ulong.MaxValue,
-            PageRecordKind.Granules => GranuleMask != 0 && PayloadLength == BitOperations.PopCount(GranuleMask) * granuleSize,
-            PageRecordKind.Extents => GranuleMask != 0 && PayloadLength > ExtentPrefixSize,
-            _ => false,
+            PageRecordKind.FullPage when PayloadLength == pageSize => ulong.MaxValue,
+            PageRecordKind.Granules when PayloadLength > GranuleMaskSize => BinaryPrimitives.ReadUInt64LittleEndian(payload),
+            PageRecordKind.Extents => ExtentMask(payload, pageSize, granuleShift),
+            _ => 0,
         };
+        bool consistent = mask != 0 && (Kind != PageRecordKind.Granules || PayloadLength == GranuleMaskSize + (BitOperations.PopCount(mask) << granuleShift));
         if (!consistent)
         {
             throw new StoreCorruptedException(
-                $"page record of kind {(byte)Kind} has a {PayloadLength}-byte payload and granule mask {GranuleMask:X16}, which do not agree",
+                $"page record of kind {(byte)Kind} has a {PayloadLength}-byte payload that does not fit its kind (granule mask {mask:X16})",
                 file, offset + KindOffset, Page);
         }
+
+        return this with { GranuleMask = mask };
+    }
+
+    /// <summary>The granules an extent payload touches, or 0 when an extent does not fit the payload or the page.</summary>
+    private static ulong ExtentMask(ReadOnlySpan<byte> payload, int pageSize, int granuleShift)
+    {
+        ulong mask = 0;
+        int at = 0;
+        while (at < payload.Length)
+        {
+            if (payload.Length - at < ExtentPrefixSize)
+            {
+                return 0;
+            }
+
+            int extentOffset = BinaryPrimitives.ReadUInt16LittleEndian(payload[at..]);
+            int length = BinaryPrimitives.ReadUInt16LittleEndian(payload[(at + 2)..]);
+            at += ExtentPrefixSize;
+            if (length == 0 || length > payload.Length - at || extentOffset + length > pageSize)
+            {
+                return 0;
+            }
+
+            mask |= DirtyRegion.GranuleBits(extentOffset, length, granuleShift);
+            at += length;
+        }
+
+        return mask;
     }
 }

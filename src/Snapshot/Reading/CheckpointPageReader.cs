@@ -199,7 +199,7 @@ public sealed class CheckpointPageReader : IDisposable
                 StoreCorruptedException? damage = null;
                 try
                 {
-                    PagePatch.Apply(header, data.CurrentPayload, PageSize, data.Path, data.CurrentOffset, ref sink);
+                    PagePatch.Apply(header, data.CurrentPayload, PageSize, ref sink);
                 }
                 catch (StoreCorruptedException e)
                 {

@@ -61,7 +61,7 @@ public static class CheckpointRestorer
                 first = false;
                 last = record.Page;
                 sink.Page = record.Page;
-                PagePatch.Apply(record, reader.CurrentPayload, reader.Header.PageSize, path, reader.CurrentOffset, ref sink);
+                PagePatch.Apply(record, reader.CurrentPayload, reader.Header.PageSize, ref sink);
             }
 
             previous = reader.Header;

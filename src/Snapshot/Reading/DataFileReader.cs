@@ -151,7 +151,7 @@ public sealed class DataFileReader : IDisposable
         CurrentDamage = null;
         try
         {
-            header.Verify(_buffer.AsSpan(_position, length), Path, offset, Header.PageSize, Header.PageCount);
+            header = header.Verify(_buffer.AsSpan(_position, length), Path, offset, Header.PageSize, Header.PageCount);
         }
         catch (StoreCorruptedException e) when (ContinuePastDamagedRecords)
         {

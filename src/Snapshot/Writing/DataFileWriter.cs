@@ -99,7 +99,7 @@ internal static class DataFileWriter
         PageRecordKind kind;
         int payload;
         mask = full ? ulong.MaxValue : region.Granules;
-        int granuleBytes = BitOperations.PopCount(mask) << granuleShift;
+        int granuleBytes = PageRecordHeader.GranuleMaskSize + (BitOperations.PopCount(mask) << granuleShift);
         if (full || mask == ulong.MaxValue)
         {
             kind = PageRecordKind.FullPage;
@@ -137,7 +137,8 @@ internal static class DataFileWriter
 
                 break;
             default:
-                CopyGranuleRuns(source, dirty.Page, mask, granuleShift, body);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(body, mask);
+                CopyGranuleRuns(source, dirty.Page, mask, granuleShift, body[PageRecordHeader.GranuleMaskSize..]);
                 break;
         }
 

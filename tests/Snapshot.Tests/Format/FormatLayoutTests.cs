@@ -27,9 +27,11 @@ public sealed class FormatLayoutTests
         Assert.Equal((8, 16, 24, 32, 36, 40, 44, 48, 56), (DataFileHeader.FormatVersionOffset, DataFileHeader.CheckpointIdOffset,
             DataFileHeader.BaseIdOffset, DataFileHeader.VersionOffset, DataFileHeader.PageCountOffset, DataFileHeader.PageSizeOffset,
             DataFileHeader.MaxParallelismOffset, DataFileHeader.KindOffset, DataFileHeader.ChecksumOffset));
-        Assert.Equal(32, PageRecordHeader.Size);
-        Assert.Equal((4, 8, 12, 16, 18, 20, 24), (PageRecordHeader.ChecksumOffset, PageRecordHeader.PageIdOffset, PageRecordHeader.VersionOffset,
-            PageRecordHeader.KeyGroupOffset, PageRecordHeader.KindOffset, PageRecordHeader.PayloadLengthOffset, PageRecordHeader.GranuleMaskOffset));
+        Assert.Equal(2u, DataFileHeader.FormatVersion);
+        Assert.Equal(20, PageRecordHeader.Size);
+        Assert.Equal((0, 4, 8, 12, 14, 16), (PageRecordHeader.ChecksumOffset, PageRecordHeader.PageIdOffset, PageRecordHeader.VersionOffset,
+            PageRecordHeader.KeyGroupOffset, PageRecordHeader.KindOffset, PageRecordHeader.PayloadLengthOffset));
+        Assert.Equal((8, 4), (PageRecordHeader.GranuleMaskSize, PageRecordHeader.ExtentPrefixSize));
         Assert.Equal(64, DataFileTrailer.Size);
         Assert.Equal(56, DataFileTrailer.ChecksumOffset);
         Assert.Equal((65536, 64, 12, 16, 56, 24, 64, 32), (CatalogCodec.SlotSize, CatalogCodec.HeaderSize, CatalogCodec.PayloadLengthOffset,
@@ -44,7 +46,6 @@ public sealed class FormatLayoutTests
         Assert.Equal("STORECKD", Ascii(DataFileHeader.Magic));
         Assert.Equal("STORECKT", Ascii(DataFileTrailer.Magic));
         Assert.Equal("STORECAT", Ascii(CatalogCodec.Magic));
-        Assert.Equal("PREC", Ascii(PageRecordHeader.Magic)[..4]);
     }
 
     [Fact]

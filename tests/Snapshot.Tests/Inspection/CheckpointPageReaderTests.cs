@@ -226,7 +226,7 @@ public sealed class CheckpointPageReaderTests : IDisposable
         using (FileStream stream = File.Open(path, FileMode.Open, FileAccess.ReadWrite))
         {
             stream.ReadExactly(header);
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(DataFileHeader.FormatVersionOffset), 2);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(DataFileHeader.FormatVersionOffset), DataFileHeader.FormatVersion + 1);
             System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(DataFileHeader.ChecksumOffset),
                 System.IO.Hashing.XxHash3.HashToUInt64(header.AsSpan(0, DataFileHeader.ChecksumOffset)));
             stream.Position = 0;

@@ -87,6 +87,15 @@ public sealed partial class Checkpointer : IFlushTarget, IDisposable
         (FileStream shardLock, CatalogFile catalogFile, ShardCatalog catalog) = OpenShard(options);
         try
         {
+            if (catalog.PageSize != 0 &&
+                (catalog.PageSize != store.Options.PageSize || catalog.MaxParallelism != store.Options.MaxParallelism))
+            {
+                throw new ArgumentException(
+                    $"Shard '{options.Shard}' in '{options.Directory}' holds checkpoints of a store with PageSize {catalog.PageSize} and " +
+                    $"MaxParallelism {catalog.MaxParallelism}; this store has {store.Options.PageSize} and {store.Options.MaxParallelism}. " +
+                    "Use another shard name or directory, or the same options.", nameof(store));
+            }
+
             return new Checkpointer(store, options, shardLock, catalogFile, catalog);
         }
         catch

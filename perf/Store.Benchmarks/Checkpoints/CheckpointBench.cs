@@ -511,7 +511,7 @@ public static class CheckpointBench
                     var nothing = default(DiscardSink);
                     while (reader.MoveNext())
                     {
-                        PagePatch.Apply(reader.Current, reader.CurrentPayload, reader.Header.PageSize, path, reader.CurrentOffset, ref nothing);
+                        PagePatch.Apply(reader.Current, reader.CurrentPayload, reader.Header.PageSize, ref nothing);
                     }
                 }
 
@@ -529,7 +529,7 @@ public static class CheckpointBench
                     {
                         PageRecordHeader record = reader.Current;
                         sink.Page = record.Page;
-                        PagePatch.Apply(record, reader.CurrentPayload, reader.Header.PageSize, path, reader.CurrentOffset, ref sink);
+                        PagePatch.Apply(record, reader.CurrentPayload, reader.Header.PageSize, ref sink);
                     }
                 }
 

@@ -146,8 +146,7 @@ internal sealed class PageTable
             Array.Resize(ref _liveFrames, _leaves.Length * PageTableNode.Fanout);
         }
 
-        FrameIndex frame = _frames.Rent();
-        _memory.Frame(frame).Clear();
+        FrameIndex frame = _frames.RentZeroed();
         _pageCount++;
         PageTableNode leaf = WritableLeaf(page);
         ref PageEntry entry = ref leaf.Entries![page.Value & PageTableNode.FanoutMask];

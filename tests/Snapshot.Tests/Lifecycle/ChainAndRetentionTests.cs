@@ -223,6 +223,20 @@ public sealed class ChainAndRetentionTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => { _ = checkpoints.Barrier(new CheckpointId(4)); });
     }
 
+    [Fact]
+    public async Task AStoreWithOtherPageSizeOrKeyGroupsIsRefusedOnAShardThatHoldsCheckpoints()
+    {
+        using (StateStore store = Loaded())
+        using (Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = _dir.Path }))
+        {
+            await checkpoints.Barrier(new CheckpointId(1));
+        }
+
+        using StateStore other = StateStore.Open(new StoreOptions { MaxParallelism = 64 });
+        var e = Assert.Throws<ArgumentException>(() => Checkpointer.Open(other, new CheckpointOptions { Directory = _dir.Path }));
+        Assert.Contains("MaxParallelism 128", e.Message);
+    }
+
     [Theory]
     [InlineData("", 2, 8)]
     [InlineData("a.b", 2, 8)]

@@ -77,11 +77,12 @@ try
                 updated.Add(k);
             }
 
-            // Confirm what has completed (Flink's notifyCheckpointComplete arrives about one
-            // checkpoint later), so the next delta is based on it. At the frozen-version cap the
-            // operator waits for the oldest (Flink would decline the barrier); that wait counts
-            // against update throughput.
-            while (inFlight.Count > 0 && (inFlight.Peek().IsCompleted || inFlight.Count == storeOptions.MaxFrozenVersions))
+            // One checkpoint in flight, as Flink runs with maxConcurrentCheckpoints = 1: the previous
+            // checkpoint is awaited and confirmed before the next barrier, so each delta holds exactly
+            // one interval's changes. (With two in flight the base lags by an interval, pages written
+            // in two unconfirmed versions fall back to granules, and a delta carries two intervals.)
+            // The wait counts against update throughput.
+            while (inFlight.Count > 0)
             {
                 Complete(await inFlight.Dequeue());
             }

@@ -4,6 +4,7 @@ using Snapshot.Diagnostics;
 using Snapshot.Format;
 using Store.Index;
 using Store.Pages;
+using Store.Storage;
 using Store.Versioning;
 
 namespace Snapshot.Writing;
@@ -26,6 +27,13 @@ internal static class DataFileWriter
     /// <summary>Buffered bytes that trigger a flush to the file: 1 MiB writes run at the disk's sequential speed.</summary>
     private const int FlushThreshold = 1024 * 1024;
 
+    /// <summary>
+    /// Every this many bytes written, the kernel is asked to start writing them back. Without it
+    /// nothing reaches the disk before the final fsync, and the writer's CPU time (records,
+    /// checksums: ~3 GB/s) adds to the disk's time instead of overlapping it.
+    /// </summary>
+    private const long WritebackChunk = 8L << 20;
+
     public static async Task<WrittenFile> WriteAsync(
         IFrozenPageSource source, DataFileHeader header, Epoch baseVersion, string path, Func<bool> isCancelled)
     {
@@ -39,6 +47,7 @@ internal static class DataFileWriter
             pipe.Advance(DataFileHeader.Size);
 
             long records = 0;
+            long writebackStart = 0;
             long granules = 0;
             long recordBytes = 0;
             uint minGroup = uint.MaxValue;
@@ -67,6 +76,12 @@ internal static class DataFileWriter
                 if (pipe.UnflushedBytes >= FlushThreshold)
                 {
                     await pipe.FlushAsync().ConfigureAwait(false);
+                    long written = stream.Position;
+                    if (written - writebackStart >= WritebackChunk)
+                    {
+                        Writeback.Start(stream.SafeFileHandle, writebackStart, written - writebackStart);
+                        writebackStart = written;
+                    }
                 }
 
                 if ((records & 63) == 0)

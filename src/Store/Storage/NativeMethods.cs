@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Store.Storage;
 
 /// <summary>
-/// The only P/Invoke surface of the store: Linux mmap, madvise, posix_fallocate and the open/fsync/close a directory sync needs.
+/// The only P/Invoke surface of the store: Linux mmap, madvise, posix_fallocate, sync_file_range and the open/fsync/close a directory sync needs.
 /// Constants are the x86-64/arm64 Linux values (identical on both).
 /// </summary>
 internal static partial class NativeMethods
@@ -44,6 +44,11 @@ internal static partial class NativeMethods
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
+
+    public const uint SyncFileRangeWrite = 2; // SYNC_FILE_RANGE_WRITE: start writeback, do not wait
+
+    [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
+    public static partial int SyncFileRange(int fd, long offset, long nbytes, uint flags);
 
     [LibraryImport("libc", EntryPoint = "posix_fallocate")]
     public static partial int PosixFallocate(int fd, long offset, long length);

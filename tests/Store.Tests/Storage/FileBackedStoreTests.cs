@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Store.Diagnostics;
-using Store.Tests.TestInfrastructure;
 using Xunit.Abstractions;
 
 namespace Store.Tests.Storage;

@@ -1,5 +1,4 @@
 using Store.Versioning;
-using Store.Tests.TestInfrastructure;
 using Xunit.Abstractions;
 
 namespace Store.Tests.Storage;

@@ -1,9 +1,12 @@
-namespace PageDump.Tests.TestInfrastructure;
+namespace TestInfrastructure;
 
-/// <summary>A fresh directory under the system temp path, deleted with everything in it on dispose.</summary>
+/// <summary>
+/// A fresh directory under the system temp path, deleted with everything in it on dispose.
+/// Linked into every test project (see their .csproj).
+/// </summary>
 public sealed class TempDirectory : IDisposable
 {
-    public TempDirectory(string prefix = "pagedump-tests")
+    public TempDirectory(string prefix = "store-tests")
     {
         Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(Path);

@@ -23,12 +23,14 @@ internal static class FlushPoller
     private static readonly object Gate = new(); // a monitor: Run parks on it while nothing is registered
     private static readonly List<IFlushTarget> Targets = [];
     private static Thread? _thread;
+    private static int _version; // bumped on every change of Targets, so a poll copies the list only then
 
     public static void Register(IFlushTarget target)
     {
         lock (Gate)
         {
             Targets.Add(target);
+            _version++;
             if (_thread is null)
             {
                 _thread = new Thread(Run) { IsBackground = true, Name = "Store checkpoint poller" };
@@ -44,12 +46,14 @@ internal static class FlushPoller
         lock (Gate)
         {
             Targets.Remove(target);
+            _version++;
         }
     }
 
     private static void Run()
     {
         IFlushTarget[] targets = [];
+        int seen = -1;
         while (true)
         {
             lock (Gate)
@@ -59,9 +63,10 @@ internal static class FlushPoller
                     Monitor.Wait(Gate); // nothing to poll: park until a checkpointer opens
                 }
 
-                if (targets.Length != Targets.Count || !Targets.SequenceEqual(targets))
+                if (seen != _version)
                 {
                     targets = [.. Targets];
+                    seen = _version;
                 }
             }
 

@@ -39,13 +39,7 @@ public sealed partial class Checkpointer
                 return;
             }
 
-            ShardCatalog confirmed = _catalog with
-            {
-                Checkpoints = _catalog.Checkpoints
-                    .Where(c => c.Id >= id || c.Confirmed) // unconfirmed checkpoints older than a confirmed one are subsumed
-                    .Select(c => c.Id == id ? c with { Confirmed = true } : c)
-                    .ToImmutableArray(),
-            };
+            ShardCatalog confirmed = WithConfirmed(id);
             bool ours = _epochs.TryGetValue(id, out Epoch version);
             if (ours)
             {
@@ -108,18 +102,21 @@ public sealed partial class Checkpointer
             PublishBase(BaseCheckpoint.From(entry, Epoch.First, _catalog));
             if (!entry.Confirmed)
             {
-                CommitRetained(_catalog with
-                {
-                    Checkpoints = _catalog.Checkpoints
-                        .Where(c => c.Id >= entry.Id || c.Confirmed)
-                        .Select(c => c.Id == entry.Id ? c with { Confirmed = true } : c)
-                        .ToImmutableArray(),
-                });
+                CommitRetained(WithConfirmed(entry.Id));
             }
         }
     }
 
     private void PublishBase(BaseCheckpoint next) => _pending.PublishBase(next);
+
+    /// <summary>The catalog with <paramref name="id"/> confirmed and the unconfirmed checkpoints older than it subsumed (dropped).</summary>
+    private ShardCatalog WithConfirmed(CheckpointId id) => _catalog with
+    {
+        Checkpoints = _catalog.Checkpoints
+            .Where(c => c.Id >= id || c.Confirmed)
+            .Select(c => c.Id == id ? c with { Confirmed = true } : c)
+            .ToImmutableArray(),
+    };
 
     /// <summary>
     /// Applies retention to <paramref name="changed"/>, commits it, then deletes the files it no

@@ -30,14 +30,11 @@ public static class PagePatch
             {
                 ulong mask = BinaryPrimitives.ReadUInt64LittleEndian(payload);
                 int at = PageRecordHeader.GranuleMaskSize;
-                while (mask != 0)
+                while (GranuleRuns.Next(ref mask, out int start, out int run))
                 {
-                    int start = BitOperations.TrailingZeroCount(mask);
-                    int run = BitOperations.TrailingZeroCount(~(mask >> start));
                     int bytes = run << granuleShift;
                     sink.Write(start << granuleShift, payload.Slice(at, bytes));
                     at += bytes;
-                    mask = run + start == 64 ? 0 : mask & ~(((1UL << run) - 1) << start);
                 }
 
                 break;

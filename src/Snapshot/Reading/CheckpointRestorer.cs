@@ -46,7 +46,7 @@ public static class CheckpointRestorer
             DataFileEntry registered = catalog.File(fileId)!; // Validate() guarantees it
             string path = files.DataPath(fileId);
             using DataFileReader reader = DataFileReader.Open(path, registered.Length);
-            CheckChainLink(reader.Header, previous, registered, entry, i == 0, storeOptions, path);
+            CheckLink(reader.Header, previous, i, entry, catalog, registered, storeOptions, path);
             var sink = new LoaderSink(loader);
             PageId last = default;
             bool first = true;
@@ -71,8 +71,10 @@ public static class CheckpointRestorer
         return loader.Complete(lastPath);
     }
 
-    private static void CheckChainLink(
-        DataFileHeader header, DataFileHeader? previous, DataFileEntry registered, CheckpointEntry entry, bool first, StoreOptions options, string path)
+    /// <summary>The store options must match the file; the chain link itself is checked as <see cref="ManifestVerifier"/> checks it.</summary>
+    private static void CheckLink(
+        DataFileHeader header, DataFileHeader? previous, int position, CheckpointEntry entry, ShardCatalog catalog,
+        DataFileEntry registered, StoreOptions options, string path)
     {
         if (header.PageSize != options.PageSize || header.MaxParallelism != options.MaxParallelism)
         {
@@ -81,26 +83,7 @@ public static class CheckpointRestorer
                 $"the store options say {options.PageSize} and {options.MaxParallelism}. Restore with the same values.");
         }
 
-        string? broken = null;
-        long offset = DataFileHeader.CheckpointIdOffset;
-        if (header.Checkpoint != registered.CreatedBy)
-        {
-            broken = $"the file was written by {header.Checkpoint} but the catalog says {registered.CreatedBy}";
-        }
-        else if (first && header.Kind != CheckpointKind.Full)
-        {
-            (broken, offset) = ($"the chain of {entry.Id} starts with an incremental file", DataFileHeader.KindOffset);
-        }
-        else if (!first && (header.Kind != CheckpointKind.Incremental || header.Base != previous!.Value.Checkpoint))
-        {
-            (broken, offset) = ($"a delta in the chain of {entry.Id} is based on {header.Base}, not on the file before it ({previous!.Value.Checkpoint})", DataFileHeader.BaseIdOffset);
-        }
-        else if (header.PageCount > entry.PageCount)
-        {
-            (broken, offset) = ($"the file has {header.PageCount} pages, more than the {entry.PageCount} of {entry.Id}", DataFileHeader.PageCountOffset);
-        }
-
-        if (broken is not null)
+        if (ManifestVerifier.CheckLink(header, previous, position, entry, catalog, registered, out long offset) is { } broken)
         {
             throw new StoreCorruptedException(broken, path, offset, null);
         }

@@ -177,14 +177,11 @@ internal static class DataFileWriter
     private static void CopyGranuleRuns(IFrozenPageSource source, PageId page, ulong mask, int granuleShift, Span<byte> destination)
     {
         int at = 0;
-        while (mask != 0)
+        while (GranuleRuns.Next(ref mask, out int start, out int run))
         {
-            int start = BitOperations.TrailingZeroCount(mask);
-            int run = BitOperations.TrailingZeroCount(~(mask >> start));
             int bytes = run << granuleShift;
             source.CopyPage(page, start << granuleShift, destination.Slice(at, bytes));
             at += bytes;
-            mask = run + start == 64 ? 0 : mask & ~(((1UL << run) - 1) << start);
         }
     }
 }

@@ -88,35 +88,36 @@ public class KeyValueBenchmarks
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Ops)]
     [BenchmarkCategory("Get")]
-    public long FasterGetUniform() => FasterGet(Ops);
+    public long FasterGetUniform() => FasterGet(0, Ops);
 
     [Benchmark(OperationsPerInvoke = Ops)]
     [BenchmarkCategory("Get")]
-    public long StoreGetUniform() => StoreGet(Ops);
+    public long StoreGetUniform() => StoreGet(0, Ops);
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Ops)]
     [BenchmarkCategory("Put")]
-    public long FasterPutUniform() => FasterPut(Ops);
+    public long FasterPutUniform() => FasterPut(0, Ops);
 
     [Benchmark(OperationsPerInvoke = Ops)]
     [BenchmarkCategory("Put")]
-    public long StorePutUniform() => StorePut(Ops);
+    public long StorePutUniform() => StorePut(0, Ops);
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Ops)]
     [BenchmarkCategory("RMW")]
-    public long FasterRmwUniform() => FasterRmw(Ops);
+    public long FasterRmwUniform() => FasterRmw(0, Ops);
 
     [Benchmark(OperationsPerInvoke = Ops)]
     [BenchmarkCategory("RMW")]
-    public long StoreRmwUniform() => StoreRmw(Ops);
+    public long StoreRmwUniform() => StoreRmw(0, Ops);
 
-    // The loops take a count so the paired harness (--kv-paired) can warm them up with short runs.
+    // The loops take a slice of the key sequence so the paired harness (--kv-paired) can warm them up
+    // with short runs and alternate the stores on short, different slices.
 
-    internal long FasterGet(int count)
+    internal long FasterGet(int start, int count)
     {
         long sum = 0;
         long[] sequence = _sequence;
-        for (int i = 0; i < count; i++)
+        for (int i = start; i < start + count; i++)
         {
             long key = sequence[i];
             long output = 0;
@@ -132,12 +133,12 @@ public class KeyValueBenchmarks
         return sum;
     }
 
-    internal long StoreGet(int count)
+    internal long StoreGet(int start, int count)
     {
         long sum = 0;
         Span<byte> value = stackalloc byte[8];
         ReadOnlySpan<byte> keys = _keyBytes;
-        for (int i = 0; i < count; i++)
+        for (int i = start; i < start + count; i++)
         {
             if (!_store.TryGet(keys.Slice(i * 8, 8), value, out _))
             {
@@ -150,11 +151,11 @@ public class KeyValueBenchmarks
         return sum;
     }
 
-    internal long FasterPut(int count)
+    internal long FasterPut(int start, int count)
     {
         long[] sequence = _sequence;
         long counter = _counter;
-        for (int i = 0; i < count; i++)
+        for (int i = start; i < start + count; i++)
         {
             long key = sequence[i];
             long value = ++counter;
@@ -165,12 +166,12 @@ public class KeyValueBenchmarks
         return counter;
     }
 
-    internal long StorePut(int count)
+    internal long StorePut(int start, int count)
     {
         Span<byte> value = stackalloc byte[8];
         ReadOnlySpan<byte> keys = _keyBytes;
         long counter = _counter;
-        for (int i = 0; i < count; i++)
+        for (int i = start; i < start + count; i++)
         {
             BenchKeys.Write(value, ++counter);
             _store.Put(keys.Slice(i * 8, 8), value);
@@ -180,11 +181,11 @@ public class KeyValueBenchmarks
         return counter;
     }
 
-    internal long FasterRmw(int count)
+    internal long FasterRmw(int start, int count)
     {
         long[] sequence = _sequence;
         long input = 1;
-        for (int i = 0; i < count; i++)
+        for (int i = start; i < start + count; i++)
         {
             long key = sequence[i];
             _session.RMW(ref key, ref input);
@@ -193,11 +194,11 @@ public class KeyValueBenchmarks
         return ++_counter;
     }
 
-    internal long StoreRmw(int count)
+    internal long StoreRmw(int start, int count)
     {
         var increment = new AddToCounter(1);
         ReadOnlySpan<byte> keys = _keyBytes;
-        for (int i = 0; i < count; i++)
+        for (int i = start; i < start + count; i++)
         {
             _store.ReadModifyWrite(keys.Slice(i * 8, 8), ref increment);
         }

@@ -5,18 +5,27 @@ namespace Store.Benchmarks.Index;
 
 /// <summary>
 /// <c>--kv-paired</c>: the <see cref="KeyValueBenchmarks"/> loops (the very same methods), with
-/// both stores loaded in one process and each round running Store and FASTER back to back,
-/// alternating which goes first. On a shared, noisy VM, BenchmarkDotNet runs one benchmark after
-/// the other in separate processes, minutes apart, so a burst of load from other work can land on
-/// one side only; the median of per-round Store/FASTER ratios is robust to that.
+/// both stores loaded in one process and each round running Store and FASTER back to back on the
+/// same slice of the key sequence, alternating which goes first. On a shared, noisy VM,
+/// BenchmarkDotNet runs one benchmark after the other in separate processes, minutes apart, so a
+/// burst of load from other work can land on one side only; short paired slices and the median of
+/// per-round Store/FASTER ratios are robust to that.
 /// </summary>
-/// <remarks>Options: <c>--rounds 15</c> (measured rounds of 1M ops per store and operation).</remarks>
+/// <remarks>
+/// Options: <c>--rounds 41</c> (measured rounds per operation) and <c>--ops 200000</c> (operations
+/// per store per round). Successive rounds take successive slices of the 1M-key sequence, so a
+/// round does not find the previous round's keys in cache.
+/// </remarks>
 public static class KeyValuePaired
 {
     public static int Run(string[] args)
     {
-        int index = Array.IndexOf(args, "--rounds");
-        int rounds = index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : 15;
+        int rounds = Option(args, "--rounds", 41);
+        int ops = Option(args, "--ops", 200_000);
+        if (ops <= 0 || ops > KeyValueBenchmarks.Ops)
+        {
+            throw new ArgumentException($"--ops must be between 1 and {KeyValueBenchmarks.Ops:N0}.");
+        }
 
         var bench = new KeyValueBenchmarks();
         var load = Stopwatch.StartNew();
@@ -26,54 +35,56 @@ public static class KeyValuePaired
         bench.SetupFaster();
         Console.WriteLine($"FASTER loaded in {load.Elapsed.TotalSeconds:F1} s");
 
-        (string Name, Func<int, long> Store, Func<int, long> Faster)[] ops =
+        (string Name, Func<int, int, long> Store, Func<int, int, long> Faster)[] operations =
         [
             ("Get", bench.StoreGet, bench.FasterGet),
             ("Put", bench.StorePut, bench.FasterPut),
             ("RMW", bench.StoreRmw, bench.FasterRmw),
         ];
 
-        // Warm-up: enough short calls for tiered compilation to reach tier 1 (with PGO), then one full round.
+        // Warm-up: enough short calls for tiered compilation to reach tier 1 (with PGO), then one full pass.
         for (int pass = 0; pass < 3; pass++)
         {
-            foreach (var op in ops)
+            foreach (var op in operations)
             {
                 for (int i = 0; i < 40; i++)
                 {
-                    op.Store(2_000);
-                    op.Faster(2_000);
+                    op.Store(0, 2_000);
+                    op.Faster(0, 2_000);
                 }
             }
 
             Thread.Sleep(300);
         }
 
-        foreach (var op in ops)
+        foreach (var op in operations)
         {
-            op.Store(KeyValueBenchmarks.Ops);
-            op.Faster(KeyValueBenchmarks.Ops);
+            op.Store(0, KeyValueBenchmarks.Ops);
+            op.Faster(0, KeyValueBenchmarks.Ops);
         }
 
-        Console.WriteLine($"{rounds} rounds of {KeyValueBenchmarks.Ops:N0} ops per store and operation, 10M keys, uniform keys (seed {BenchKeys.Seed})");
+        Console.WriteLine($"{rounds} rounds of {ops:N0} ops per store and operation, 10M keys, uniform keys (seed {BenchKeys.Seed})");
         Console.WriteLine();
         Console.WriteLine("| Op | Store median ns/op | FASTER median ns/op | Store min | FASTER min | Store/FASTER (median of per-round ratios) | rounds Store faster |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
-        foreach (var op in ops)
+        int slices = KeyValueBenchmarks.Ops / ops;
+        foreach (var op in operations)
         {
             var store = new double[rounds];
             var faster = new double[rounds];
             var ratio = new double[rounds];
             for (int r = 0; r < rounds; r++)
             {
+                int start = r % slices * ops;
                 if (r % 2 == 0)
                 {
-                    store[r] = Time(op.Store);
-                    faster[r] = Time(op.Faster);
+                    store[r] = Time(op.Store, start, ops);
+                    faster[r] = Time(op.Faster, start, ops);
                 }
                 else
                 {
-                    faster[r] = Time(op.Faster);
-                    store[r] = Time(op.Store);
+                    faster[r] = Time(op.Faster, start, ops);
+                    store[r] = Time(op.Store, start, ops);
                 }
 
                 ratio[r] = store[r] / faster[r];
@@ -88,11 +99,17 @@ public static class KeyValuePaired
         return 0;
     }
 
-    private static double Time(Func<int, long> run)
+    private static int Option(string[] args, string name, int fallback)
     {
-        long start = Stopwatch.GetTimestamp();
-        run(KeyValueBenchmarks.Ops);
-        return Stopwatch.GetElapsedTime(start).TotalNanoseconds / KeyValueBenchmarks.Ops;
+        int index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private static double Time(Func<int, int, long> run, int start, int count)
+    {
+        long begin = Stopwatch.GetTimestamp();
+        run(start, count);
+        return Stopwatch.GetElapsedTime(begin).TotalNanoseconds / count;
     }
 
     private static double Median(double[] values)

@@ -4,9 +4,9 @@ using Store.Pages;
 namespace Store;
 
 /// <summary>
-/// A store being rebuilt from page images, as a checkpoint restore does: every page exists and
-/// starts as zeros; the restorer writes the bytes it read, then <see cref="Complete"/> hands the
-/// store over. Writer thread only, like the store itself.
+/// A store being rebuilt from page images, as a checkpoint restore does: every page below
+/// <see cref="PageCount"/> starts as zeros; the restorer writes the bytes it read, then
+/// <see cref="Complete"/> hands the store over. Writer thread only, like the store itself.
 /// </summary>
 /// <remarks>
 /// The loader does no dirty tracking: what it writes is the restored checkpoint, which becomes the
@@ -17,11 +17,13 @@ public sealed class StoreLoader : IDisposable
 {
     private StateStore? _store;
 
-    internal StoreLoader(StateStore store)
+    private uint _allocated; // pages [0, _allocated) exist in the store; the rest are created on first write
+
+    internal StoreLoader(StateStore store, uint pageCount)
     {
         _store = store;
         PageSize = store.Options.PageSize;
-        PageCount = store.Statistics.Pages;
+        PageCount = pageCount;
     }
 
     public int PageSize { get; }
@@ -43,6 +45,14 @@ public sealed class StoreLoader : IDisposable
                 $"{bytes.Length} bytes at offset {offset} do not fit in a {PageSize}-byte page ({page}).");
         }
 
+        if (page.Value >= _allocated)
+        {
+            // Pages appear in page order in a full checkpoint, so this runs once per page, in the
+            // time the restore would otherwise spend waiting for the next chunk of the file.
+            store.AllocateRestoredPages(page.Value + 1);
+            _allocated = page.Value + 1;
+        }
+
         store.WriteRestored(page, offset, bytes);
     }
 
@@ -56,6 +66,7 @@ public sealed class StoreLoader : IDisposable
         StateStore store = _store ?? throw new ObjectDisposedException(nameof(StoreLoader), "The restore was completed or abandoned.");
         try
         {
+            store.AllocateRestoredPages(PageCount); // pages no record wrote are zeros
             store.SealRestore(source);
         }
         catch

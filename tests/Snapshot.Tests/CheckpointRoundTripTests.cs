@@ -1,3 +1,5 @@
+using Snapshot.Catalog;
+using Snapshot.Reading;
 using Snapshot.Tests.TestInfrastructure;
 using Store;
 
@@ -63,7 +65,37 @@ public sealed class CheckpointRoundTripTests
         Assert.True(full.Bytes > 50 * delta.Bytes, $"full {full.Bytes} vs delta {delta.Bytes}");
         checkpoints.Confirm(new CheckpointId(2));
 
-        using StateStore restored = Reading.CheckpointRestorer.Restore(new Catalog.ShardFiles(dir.Path, "store"), new StoreOptions());
+        using StateStore restored = CheckpointRestorer.Restore(new ShardFiles(dir.Path, "store"), new StoreOptions());
         Keys.AssertEqual(model, restored, "restored incremental checkpoint");
+    }
+
+    [Fact]
+    public async Task ARestoreOfAChainOfSeveralChunksEqualsTheStoreAtItsBarrier()
+    {
+        using var dir = new TempDirectory();
+        var model = new Dictionary<long, byte[]>();
+        using (StateStore store = StateStore.Open())
+        using (Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = dir.Path }))
+        {
+            for (long k = 0; k < 40_000; k++)
+            {
+                model[k] = Keys.Value(k, 1, 8 + (int)(k % 200));
+                store.Put(Keys.Key(k), model[k]);
+            }
+
+            await checkpoints.Barrier(new CheckpointId(1));
+            checkpoints.Confirm(new CheckpointId(1));
+            for (long k = 0; k < 40_000; k += 7)
+            {
+                model[k] = Keys.Value(k, 2, 8 + (int)(k % 200));
+                store.Put(Keys.Key(k), model[k]);
+            }
+
+            await checkpoints.Barrier(new CheckpointId(2));
+            checkpoints.Confirm(new CheckpointId(2));
+        }
+
+        using StateStore restored = CheckpointRestorer.Restore(new ShardFiles(dir.Path, "store"), new StoreOptions());
+        Keys.AssertEqual(model, restored, "restore of several 1 MiB chunks, read ahead");
     }
 }

@@ -55,6 +55,39 @@ public sealed class StoreLoaderTests
     }
 
     [Fact]
+    public void PagesWrittenInAnyOrderRestoreTheSameEntriesAndUnwrittenPagesAreZeros()
+    {
+        var options = new StoreOptions();
+        (StateStore source, FrozenVersion frozen) = Populated(options);
+        using (source)
+        using (frozen)
+        {
+            // Pages are created when a write first reaches them (last page first here), and the
+            // ones no write reaches (two past the frozen version's end) exist, as zeros, after Complete.
+            StoreLoader loader = StateStore.BeginRestore(options, frozen.PageCount + 2);
+            byte[] page = new byte[frozen.PageSize];
+            for (long p = frozen.PageCount - 1; p >= 0; p--)
+            {
+                frozen.CopyPage(new PageId((uint)p), page);
+                loader.Write(new PageId((uint)p), 0, page);
+            }
+
+            using StateStore restored = loader.Complete();
+            Assert.Equal(frozen.PageCount + 2, restored.Statistics.Pages);
+            Assert.Equal(frozen.Count, restored.Count);
+            for (int i = 0; i < 3000; i++)
+            {
+                Assert.Equal(frozen.Get(Key(i)), restored.Get(Key(i)));
+            }
+
+            using FrozenVersion restoredFrozen = restored.Freeze();
+            byte[] extra = new byte[frozen.PageSize];
+            restoredFrozen.CopyPage(new PageId(frozen.PageCount + 1), extra);
+            Assert.All(extra, b => Assert.Equal(0, b));
+        }
+    }
+
+    [Fact]
     public void TheRestoredContentIsConfirmedVersionOneSoTheNextListingHoldsOnlyNewWrites()
     {
         var options = new StoreOptions();

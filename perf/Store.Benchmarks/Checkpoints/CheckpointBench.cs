@@ -38,7 +38,8 @@ namespace Store.Benchmarks.Checkpoints;
 /// same confirmed base (confirming them would force a full checkpoint every 63 barriers).</item>
 /// </list>
 /// <para>Options: <c>--keys 10000000 --rounds 10 --updates N/100 --reps 5 --samples 1000
-/// --writes-between 64 --update overwrite|increment --settle-ms 1000 --dir PARENT --keep</c> (settle: the pause,
+/// --writes-between 64 --update overwrite|increment --settle-ms 1000 --sections writes,incrementals,restore,barrier
+/// --dir PARENT --keep</c> (settle: the pause,
 /// after sync(2), before every timed write or read). The working directory is a
 /// fresh subdirectory of --dir (default: the system temp directory), deleted at the end unless --keep.</para>
 /// </remarks>
@@ -61,7 +62,13 @@ public static partial class CheckpointBench
                 "increment" => UpdateKind.Increment,
                 string other => throw new ArgumentException($"--update must be overwrite or increment, not '{other}'"),
             },
-            SettleMilliseconds: int.Parse(Option(args, "--settle-ms", "1000"), CultureInfo.InvariantCulture));
+            SettleMilliseconds: int.Parse(Option(args, "--settle-ms", "1000"), CultureInfo.InvariantCulture),
+            Sections: Option(args, "--sections", "writes,incrementals,restore,barrier")!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        if (o.Sections.Except(["writes", "incrementals", "restore", "barrier"]).FirstOrDefault() is { } unknown)
+        {
+            throw new ArgumentException($"--sections takes writes, incrementals, restore and barrier, not '{unknown}'");
+        }
+
         o = o with { Updates = o.Updates >= 0 ? o.Updates : o.Keys / 100 };
         string dir = CheckpointWorkload.NewDirectory(Option(args, "--dir", null), "checkpoint-bench");
         try
@@ -81,7 +88,10 @@ public static partial class CheckpointBench
         }
     }
 
-    private sealed record Settings(long Keys, int Rounds, long Updates, int Reps, int Samples, int WritesBetween, UpdateKind Kind, int SettleMilliseconds);
+    private sealed record Settings(long Keys, int Rounds, long Updates, int Reps, int Samples, int WritesBetween, UpdateKind Kind, int SettleMilliseconds, string[] Sections)
+    {
+        public bool Runs(string section) => Sections.Contains(section);
+    }
 
     private sealed partial class Runner(Settings o, string dir)
     {
@@ -110,22 +120,34 @@ public static partial class CheckpointBench
             using (Checkpointer checkpointer = Checkpointer.Open(store, _options))
             {
                 WarmFull(checkpointer, "first full checkpoint (warm-up, not counted)");
-                MeasureWrites(store, checkpointer, summary);
-                MeasureIncrementals(store, checkpointer, summary);
+                if (o.Runs("writes"))
+                {
+                    MeasureWrites(store, checkpointer, summary);
+                }
+
+                if (o.Runs("incrementals"))
+                {
+                    MeasureIncrementals(store, checkpointer, summary);
+                }
             }
 
             // Restore takes the shard's lock, so the writer's checkpointer is closed meanwhile; the
             // live store still holds exactly the newest confirmed checkpoint's content.
-            MeasureRestore(store, summary);
-            using (Checkpointer checkpointer = Checkpointer.Open(store, _options))
+            if (o.Runs("restore"))
             {
+                MeasureRestore(store, summary);
+            }
+
+            if (o.Runs("barrier"))
+            {
+                using Checkpointer checkpointer = Checkpointer.Open(store, _options);
                 // A reopened checkpointer's first checkpoint is full; the samples are then incrementals on it.
                 WarmFull(checkpointer, "full checkpoint after reopening (base of the barrier samples, not counted)");
                 MeasureBarrier(store, checkpointer, summary);
             }
 
-            summary.Print();
-            return summary.Verified ? 0 : 1;
+            summary.Print(o);
+            return !o.Runs("restore") || summary.Verified ? 0 : 1;
         }
 
         private void WarmFull(Checkpointer checkpointer, string what)
@@ -411,21 +433,53 @@ public static partial class CheckpointBench
         public double BarrierAllocated { get; set; }
         public bool Verified { get; set; }
 
-        public void Print()
+        /// <summary>The summary rows of the sections that ran.</summary>
+        public void Print(Settings o)
         {
             Console.WriteLine();
             Console.WriteLine("## Summary (medians; ratios are medians of per-round / per-rep ratios)");
             Console.WriteLine();
             Console.WriteLine("| target | measured | reference (same run) | ratio | bound | verdict |");
             Console.WriteLine("|---|---:|---:|---:|---:|---|");
+            if (o.Runs("incrementals"))
+            {
+                PrintIncrementals();
+            }
+
+            if (o.Runs("writes"))
+            {
+                PrintWrites();
+            }
+
+            if (o.Runs("restore"))
+            {
+                PrintRestore();
+            }
+
+            if (o.Runs("barrier"))
+            {
+                PrintBarrier();
+            }
+        }
+
+        private void PrintIncrementals()
+        {
             double deltaRatio = Median(DeltaRatio);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| bytes per incremental checkpoint | {Median(DeltaBytes):N0} B | {Median(LogicalBytes):N0} B logical changed | {deltaRatio:F3} | ≤ 1.5 | {Verdict(deltaRatio <= 1.5)} |"));
+        }
+
+        private void PrintWrites()
+        {
             double writeRatio = Median(WriteRatio);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| full checkpoint write ({FullBytes:N0} B) | {Median(CheckpointWrite):F0} MB/s | {Median(PlainWrite):F0} MB/s plain write+fsync (the faster of this process and dd, per rep) | {writeRatio:F2} | ≥ 0.80 | {Verdict(writeRatio >= 0.8)} |"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| (full checkpoint write, best rep: checkpoint / plain) | {CheckpointWrite.Max():F0} MB/s | {PlainWrite.Max():F0} MB/s | {CheckpointWrite.Max() / PlainWrite.Max():F2} | | DataFileWriter to tmpfs (no disk): {Median(WriterToMemory):F0} MB/s |"));
+        }
+
+        private void PrintRestore()
+        {
             double restoreRatio = Median(RestoreRatio);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| restore, cold ({ChainFiles} files, {ChainBytes:N0} B) | {Median(Restore):F0} MB/s | {Median(PlainRead):F0} MB/s plain read | {restoreRatio:F2} | ≥ 0.70 | {Verdict(restoreRatio >= 0.7)} |"));
@@ -436,11 +490,15 @@ public static partial class CheckpointBench
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| restore, cached (1 pass) | | | {WarmRestoreRatio:F2} | (≥ 0.70) | {Verdict(WarmRestoreRatio >= 0.7)} |"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| restored content = live content | {(Verified ? "yes" : "NO")} | | | | {Verdict(Verified)} |"));
+        }
+
+        private void PrintBarrier()
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| barrier sync part p50 / p99 / max | {Barrier} | Freeze+Release {FreezeRelease} (Freeze alone {Freeze}) | p50 {Barrier.P50 / FreezeRelease.P50:F2}×, p99 {Barrier.P99 / FreezeRelease.P99:F2}× | unchanged | {Ns(Barrier.P50 - FreezeRelease.P50)} more at p50, {Ns(Barrier.P99 - FreezeRelease.P99)} at p99; {BarrierAllocated:F0} B allocated per Barrier |"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| (Barrier's own SyncDuration p50 / p99 / max) | {Reported} | (reference: waking a parked thread {Wake}) | | | |"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| restored content = live content | {(Verified ? "yes" : "NO")} | | | | {Verdict(Verified)} |"));
         }
 
         private static string Verdict(bool met) => met ? "met" : "**missed**";

@@ -45,7 +45,7 @@ public static class CheckpointRestorer
             DataFileId fileId = entry.Chain[i];
             DataFileEntry registered = catalog.File(fileId)!; // Validate() guarantees it
             string path = files.DataPath(fileId);
-            using DataFileReader reader = DataFileReader.Open(path, registered.Length);
+            using DataFileReader reader = DataFileReader.Open(path, registered.Length, readAhead: true);
             CheckLink(reader.Header, previous, i, entry, catalog, registered, storeOptions, path);
             var sink = new LoaderSink(loader);
             PageId last = default;

@@ -1,4 +1,4 @@
-using System.Buffers;
+using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
 using Snapshot.Format;
 using Store.Diagnostics;
@@ -8,17 +8,16 @@ namespace Snapshot.Reading;
 /// <summary>
 /// Streams the page records of one data file, verifying as it goes: header and trailer checksums
 /// first (a truncated file fails before any record is used), then each record's checksum, page id
-/// bound and payload shape, and at the end the trailer's counts. Memory use is one buffer, never
-/// the file.
+/// bound and payload shape, and at the end the trailer's counts. Memory use is a few 1 MiB chunks
+/// (<see cref="ChunkSource"/>), never the file.
 /// </summary>
 /// <remarks>Every failure is a <see cref="StoreCorruptedException"/> naming this file and the offset (and page, once known).</remarks>
 public sealed class DataFileReader : IDisposable
 {
-    private const int BufferSize = 1024 * 1024;
-
     private readonly SafeFileHandle _handle;
-    private readonly byte[] _buffer;
+    private readonly ChunkSource _source;
     private readonly long _recordsEnd;
+    private byte[] _buffer;            // the current chunk: file bytes at [Headroom, _bufferLength)
     private long _bufferStart; // file offset of _buffer[0]
     private int _bufferLength;
     private int _position;     // offset in _buffer of the next record
@@ -26,17 +25,19 @@ public sealed class DataFileReader : IDisposable
     private int _currentLength;
     private bool _disposed;
 
-    private DataFileReader(SafeFileHandle handle, string path, DataFileHeader header, DataFileTrailer trailer, long length, byte[] buffer)
+    private DataFileReader(SafeFileHandle handle, ChunkSource source, string path, DataFileHeader header, DataFileTrailer trailer, long length, byte[] buffer, int bufferLength)
     {
         _handle = handle;
+        _source = source;
         Path = path;
         Header = header;
         Trailer = trailer;
         Length = length;
         _recordsEnd = length - DataFileTrailer.Size;
         _buffer = buffer;
-        _bufferStart = 0;
-        _position = DataFileHeader.Size;
+        _bufferStart = -ChunkSource.Headroom;
+        _bufferLength = bufferLength;
+        _position = ChunkSource.Headroom + DataFileHeader.Size;
     }
 
     public string Path { get; }
@@ -68,8 +69,10 @@ public sealed class DataFileReader : IDisposable
     /// <summary>
     /// Opens a data file and checks its header and trailer. <paramref name="expectedLength"/> is
     /// the length the catalog committed; a different length is corruption (truncated or appended).
+    /// <paramref name="readAhead"/> reads the file on a second thread while this one verifies
+    /// (for a restore, which reads every byte once and wants both cores).
     /// </summary>
-    public static DataFileReader Open(string path, long? expectedLength = null, bool continuePastDamagedRecords = false)
+    public static DataFileReader Open(string path, long? expectedLength = null, bool continuePastDamagedRecords = false, bool readAhead = false)
     {
         if (!File.Exists(path))
         {
@@ -77,7 +80,7 @@ public sealed class DataFileReader : IDisposable
         }
 
         SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        ChunkSource? source = null;
         try
         {
             long length = RandomAccess.GetLength(handle);
@@ -92,10 +95,22 @@ public sealed class DataFileReader : IDisposable
                 throw new StoreCorruptedException($"the file is {length} bytes, too short for a header and a trailer", path, length, null);
             }
 
-            int read = RandomAccess.Read(handle, buffer.AsSpan(0, DataFileTrailer.Size), length - DataFileTrailer.Size);
-            DataFileTrailer trailer = DataFileTrailer.Read(buffer.AsSpan(0, read), path, length - DataFileTrailer.Size);
-            read = RandomAccess.Read(handle, buffer.AsSpan(0, (int)Math.Min(BufferSize, length)), 0);
-            DataFileHeader header = DataFileHeader.Read(buffer.AsSpan(0, read), path);
+            Span<byte> trailerBytes = stackalloc byte[DataFileTrailer.Size];
+            int read = RandomAccess.Read(handle, trailerBytes, length - DataFileTrailer.Size);
+            DataFileTrailer trailer = DataFileTrailer.Read(trailerBytes[..read], path, length - DataFileTrailer.Size);
+            source = new ChunkSource(handle, length, 0, readAhead);
+            (byte[] buffer, read) = source.Next();
+            DataFileHeader header;
+            try
+            {
+                header = DataFileHeader.Read(buffer.AsSpan(ChunkSource.Headroom, read), path);
+            }
+            catch
+            {
+                source.Return(buffer);
+                throw;
+            }
+
             if (trailer.RecordBytes != length - DataFileHeader.Size - DataFileTrailer.Size)
             {
                 throw new StoreCorruptedException(
@@ -103,17 +118,15 @@ public sealed class DataFileReader : IDisposable
                     path, length - DataFileTrailer.Size + 16, null);
             }
 
-            var reader = new DataFileReader(handle, path, header, trailer, length, buffer)
+            return new DataFileReader(handle, source, path, header, trailer, length, buffer, ChunkSource.Headroom + read)
             {
-                _bufferLength = read,
                 ContinuePastDamagedRecords = continuePastDamagedRecords,
             };
-            return reader;
         }
         catch
         {
+            source?.Dispose();
             handle.Dispose();
-            ArrayPool<byte>.Shared.Return(buffer);
             throw;
         }
     }
@@ -167,28 +180,31 @@ public sealed class DataFileReader : IDisposable
         return true;
     }
 
-    /// <summary>Makes sure <paramref name="bytes"/> from the current position are in the buffer.</summary>
+    /// <summary>
+    /// Makes sure <paramref name="bytes"/> from the current position are contiguous in the buffer:
+    /// when they run past the current chunk, its unread tail (less than one record, so it fits the
+    /// headroom) moves in front of the next chunk's bytes, and the old chunk goes back.
+    /// </summary>
     private void Fill(int bytes)
     {
-        if (_bufferLength - _position >= bytes)
+        Debug.Assert(bytes <= ChunkSource.Headroom, "a record is shorter than the headroom in front of a chunk");
+        while (_bufferLength - _position < bytes)
         {
-            return;
-        }
-
-        int kept = _bufferLength - _position;
-        Buffer.BlockCopy(_buffer, _position, _buffer, 0, kept);
-        _bufferStart += _position;
-        _position = 0;
-        _bufferLength = kept;
-        while (_bufferLength < bytes)
-        {
-            int read = RandomAccess.Read(_handle, _buffer.AsSpan(_bufferLength, BufferSize - _bufferLength), _bufferStart + _bufferLength);
+            int kept = _bufferLength - _position;
+            long nextOffset = _bufferStart + _bufferLength;
+            (byte[] next, int read) = _source.Next();
             if (read == 0)
             {
-                throw new StoreCorruptedException("the file ended inside a record", Path, _bufferStart + _bufferLength, null);
+                _source.Return(next);
+                throw new StoreCorruptedException("the file ended inside a record", Path, nextOffset, null);
             }
 
-            _bufferLength += read;
+            Buffer.BlockCopy(_buffer, _position, next, ChunkSource.Headroom - kept, kept);
+            _source.Return(_buffer);
+            _buffer = next;
+            _bufferStart = nextOffset - ChunkSource.Headroom;
+            _position = ChunkSource.Headroom - kept;
+            _bufferLength = ChunkSource.Headroom + read;
         }
     }
 
@@ -200,7 +216,8 @@ public sealed class DataFileReader : IDisposable
         }
 
         _disposed = true;
+        _source.Return(_buffer);
+        _source.Dispose(); // first: its read-ahead thread may still be reading through the handle
         _handle.Dispose();
-        ArrayPool<byte>.Shared.Return(_buffer);
     }
 }

@@ -75,6 +75,20 @@ internal sealed class FramePool
         }
     }
 
+    /// <summary>
+    /// For a restore that writes every frame right away: makes <paramref name="count"/> frames free
+    /// with new segments whose pre-faulting runs on a background thread meanwhile (see
+    /// <see cref="FrameMemory.AddSegmentsPrefaultingInBackground"/>). Only on a pool that has never
+    /// handed out a frame.
+    /// </summary>
+    public void EnsureFreePrefaultingInBackground(int count)
+    {
+        Debug.Assert(_rented == 0 && _freeCount == 0 && _nextFresh == _freshEnd, "bulk installation starts from an empty pool");
+        FrameIndex first = _memory.AddSegmentsPrefaultingInBackground(count);
+        _nextFresh = first.Value;
+        _freshEnd = _memory.FrameCount;
+    }
+
     public void Return(FrameIndex frame)
     {
         Debug.Assert(_rented > 0, "only rented frames come back");

@@ -117,6 +117,8 @@ public sealed class StateStore : IDisposable
 
     internal void WriteRestored(PageId page, int offset, ReadOnlySpan<byte> bytes) => _table.WriteRestored(page, offset, bytes);
 
+    internal Memory<byte> RestoredPageMemory(PageId page) => _memory.FrameAsMemory(_table.RestoredFrame(page));
+
     internal void SealRestore(string? source)
     {
         _memory.WaitForPrefault();

@@ -33,16 +33,32 @@ public sealed class StoreLoader : IDisposable
     /// <summary>Copies <paramref name="bytes"/> into <paramref name="page"/> at <paramref name="offset"/>.</summary>
     public void Write(PageId page, int offset, ReadOnlySpan<byte> bytes)
     {
-        StateStore store = _store ?? throw new ObjectDisposedException(nameof(StoreLoader), "The restore was completed or abandoned.");
-        if (page.Value >= PageCount)
-        {
-            ThrowHelper.ThrowPageOutOfRange(page, PageCount);
-        }
-
+        StateStore store = Existing(page);
         if (offset < 0 || bytes.Length > PageSize - offset)
         {
             throw new ArgumentOutOfRangeException(nameof(offset), offset,
                 $"{bytes.Length} bytes at offset {offset} do not fit in a {PageSize}-byte page ({page}).");
+        }
+
+        store.WriteRestored(page, offset, bytes);
+    }
+
+    /// <summary>
+    /// The whole page as writable memory, so a restore can read a page image from a file straight
+    /// into it (a scatter read with <see cref="RandomAccess.Read(Microsoft.Win32.SafeHandles.SafeFileHandle, IReadOnlyList{Memory{byte}}, long)"/>)
+    /// instead of copying it through a buffer. The memory may be filled from any thread, but only
+    /// until <see cref="Complete"/> or <see cref="Dispose"/>: every read into it must have finished
+    /// by then, because the store's memory goes away with an abandoned restore.
+    /// </summary>
+    public Memory<byte> PageMemory(PageId page) => Existing(page).RestoredPageMemory(page);
+
+    /// <summary>The store, with pages up to <paramref name="page"/> created.</summary>
+    private StateStore Existing(PageId page)
+    {
+        StateStore store = _store ?? throw new ObjectDisposedException(nameof(StoreLoader), "The restore was completed or abandoned.");
+        if (page.Value >= PageCount)
+        {
+            ThrowHelper.ThrowPageOutOfRange(page, PageCount);
         }
 
         if (page.Value >= _allocated)
@@ -53,7 +69,7 @@ public sealed class StoreLoader : IDisposable
             _allocated = page.Value + 1;
         }
 
-        store.WriteRestored(page, offset, bytes);
+        return store;
     }
 
     /// <summary>

@@ -91,6 +91,41 @@ public sealed class CorruptionTests : IDisposable
     }
 
     [Fact]
+    public void ABitFlipInAFullCheckpointsPageImageNamesTheFileTheRecordOffsetAndThePage()
+    {
+        // A full file is read straight into the store's pages (FullFileRestore); its errors name the same things.
+        string path = DataFileOf(1);
+        (long offset, uint page) = NthRecord(path, 5);
+        FlipBit(path, offset + PageRecordHeader.Size + 100);
+
+        var e = Assert.Throws<StoreCorruptedException>(() => CheckpointRestorer.Restore(_files, _storeOptions, new CheckpointId(1)).Dispose());
+        Assert.Equal(path, e.File);
+        Assert.Equal(offset, e.Offset);
+        Assert.Equal(page, e.Page?.Value);
+        Assert.Contains("checksum", e.Message);
+    }
+
+    [Fact]
+    public void AFullCheckpointRecordThatNamesAnotherPageIsRefusedEvenWithAValidChecksum()
+    {
+        // Record 5 claims page 6, with a checksum recomputed to match: only the fixed full-file
+        // layout (record i is page i) catches it.
+        string path = DataFileOf(1);
+        (long offset, uint page) = NthRecord(path, 5);
+        byte[] bytes = File.ReadAllBytes(path);
+        Span<byte> record = bytes.AsSpan((int)offset, PageRecordHeader.Size + _storeOptions.PageSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(record[PageRecordHeader.PageIdOffset..], page + 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)System.IO.Hashing.XxHash3.HashToUInt64(record[PageRecordHeader.PageIdOffset..]));
+        File.WriteAllBytes(path, bytes);
+
+        var e = Assert.Throws<StoreCorruptedException>(() => CheckpointRestorer.Restore(_files, _storeOptions, new CheckpointId(1)).Dispose());
+        Assert.Equal(path, e.File);
+        Assert.Equal(offset + PageRecordHeader.PageIdOffset, e.Offset);
+        Assert.Equal(page + 1, e.Page?.Value);
+        Assert.Contains($"must be the full image of page {page}", e.Message);
+    }
+
+    [Fact]
     public void ABitFlipInADataFileHeaderIsReportedAtTheHeaderChecksum()
     {
         string path = DataFileOf(2);

@@ -45,30 +45,56 @@ public static class CheckpointRestorer
             DataFileId fileId = entry.Chain[i];
             DataFileEntry registered = catalog.File(fileId)!; // Validate() guarantees it
             string path = files.DataPath(fileId);
-            using DataFileReader reader = DataFileReader.Open(path, registered.Length, readAhead: true);
-            CheckLink(reader.Header, previous, i, entry, catalog, registered, storeOptions, path);
-            var sink = new LoaderSink(loader);
-            PageId last = default;
-            bool first = true;
-            while (reader.MoveNext())
+            CheckedDataFile file = DataFileReader.OpenChecked(path, registered.Length);
+            try
             {
-                PageRecordHeader record = reader.Current;
-                if (!first && record.Page.Value <= last.Value)
-                {
-                    throw new StoreCorruptedException($"page records are out of order: {record.Page} follows {last}", path, reader.CurrentOffset, record.Page);
-                }
-
-                first = false;
-                last = record.Page;
-                sink.Page = record.Page;
-                PagePatch.Apply(record, reader.CurrentPayload, reader.Header.PageSize, ref sink);
+                CheckLink(file.Header, previous, i, entry, catalog, registered, storeOptions, path);
+            }
+            catch
+            {
+                file.Handle.Dispose();
+                throw;
             }
 
-            previous = reader.Header;
+            if (FullFileRestore.Fits(file.Header, file.Trailer))
+            {
+                using (file.Handle)
+                {
+                    FullFileRestore.Apply(file, path, loader);
+                }
+            }
+            else
+            {
+                ApplyRecords(file, path, loader);
+            }
+
+            previous = file.Header;
             lastPath = path;
         }
 
         return loader.Complete(lastPath);
+    }
+
+    /// <summary>Streams a file's records (a delta, or a full file of another layout) into the loader, read ahead on a second thread.</summary>
+    private static void ApplyRecords(CheckedDataFile file, string path, StoreLoader loader)
+    {
+        using DataFileReader reader = DataFileReader.Open(file, path, readAhead: true);
+        var sink = new LoaderSink(loader);
+        PageId last = default;
+        bool first = true;
+        while (reader.MoveNext())
+        {
+            PageRecordHeader record = reader.Current;
+            if (!first && record.Page.Value <= last.Value)
+            {
+                throw new StoreCorruptedException($"page records are out of order: {record.Page} follows {last}", path, reader.CurrentOffset, record.Page);
+            }
+
+            first = false;
+            last = record.Page;
+            sink.Page = record.Page;
+            PagePatch.Apply(record, reader.CurrentPayload, reader.Header.PageSize, ref sink);
+        }
     }
 
     /// <summary>The store options must match the file; the chain link itself is checked as <see cref="ManifestVerifier"/> checks it.</summary>

@@ -74,13 +74,42 @@ public sealed class DataFileReader : IDisposable
     /// </summary>
     public static DataFileReader Open(string path, long? expectedLength = null, bool continuePastDamagedRecords = false, bool readAhead = false)
     {
+        return Open(OpenChecked(path, expectedLength), path, continuePastDamagedRecords, readAhead);
+    }
+
+    /// <summary>Starts reading the records of a file <see cref="OpenChecked"/> opened; the reader takes over its handle.</summary>
+    internal static DataFileReader Open(CheckedDataFile file, string path, bool continuePastDamagedRecords = false, bool readAhead = false)
+    {
+        ChunkSource? source = null;
+        try
+        {
+            source = new ChunkSource(file.Handle, file.Length, 0, readAhead);
+            (byte[] buffer, int read) = source.Next(); // the whole first chunk: the length is at least a header and a trailer
+            return new DataFileReader(file.Handle, source, path, file.Header, file.Trailer, file.Length, buffer, ChunkSource.Headroom + read)
+            {
+                ContinuePastDamagedRecords = continuePastDamagedRecords,
+            };
+        }
+        catch
+        {
+            source?.Dispose();
+            file.Handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Opens a data file and checks its length, trailer and header, in that order, before any
+    /// record is read. The caller owns the returned handle.
+    /// </summary>
+    internal static CheckedDataFile OpenChecked(string path, long? expectedLength)
+    {
         if (!File.Exists(path))
         {
             throw new StoreCorruptedException("the data file is missing", path, 0, null);
         }
 
         SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.SequentialScan);
-        ChunkSource? source = null;
         try
         {
             long length = RandomAccess.GetLength(handle);
@@ -95,22 +124,11 @@ public sealed class DataFileReader : IDisposable
                 throw new StoreCorruptedException($"the file is {length} bytes, too short for a header and a trailer", path, length, null);
             }
 
-            Span<byte> trailerBytes = stackalloc byte[DataFileTrailer.Size];
-            int read = RandomAccess.Read(handle, trailerBytes, length - DataFileTrailer.Size);
-            DataFileTrailer trailer = DataFileTrailer.Read(trailerBytes[..read], path, length - DataFileTrailer.Size);
-            source = new ChunkSource(handle, length, 0, readAhead);
-            (byte[] buffer, read) = source.Next();
-            DataFileHeader header;
-            try
-            {
-                header = DataFileHeader.Read(buffer.AsSpan(ChunkSource.Headroom, read), path);
-            }
-            catch
-            {
-                source.Return(buffer);
-                throw;
-            }
-
+            Span<byte> bytes = stackalloc byte[Math.Max(DataFileTrailer.Size, DataFileHeader.Size)];
+            int read = RandomAccess.Read(handle, bytes[..DataFileTrailer.Size], length - DataFileTrailer.Size);
+            DataFileTrailer trailer = DataFileTrailer.Read(bytes[..read], path, length - DataFileTrailer.Size);
+            read = RandomAccess.Read(handle, bytes[..DataFileHeader.Size], 0);
+            DataFileHeader header = DataFileHeader.Read(bytes[..read], path);
             if (trailer.RecordBytes != length - DataFileHeader.Size - DataFileTrailer.Size)
             {
                 throw new StoreCorruptedException(
@@ -118,14 +136,10 @@ public sealed class DataFileReader : IDisposable
                     path, length - DataFileTrailer.Size + 16, null);
             }
 
-            return new DataFileReader(handle, source, path, header, trailer, length, buffer, ChunkSource.Headroom + read)
-            {
-                ContinuePastDamagedRecords = continuePastDamagedRecords,
-            };
+            return new CheckedDataFile(handle, header, trailer, length);
         }
         catch
         {
-            source?.Dispose();
             handle.Dispose();
             throw;
         }

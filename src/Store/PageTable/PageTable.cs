@@ -172,6 +172,14 @@ internal sealed class PageTable
         source.CopyTo(_memory.Frame(new FrameIndex(_liveFrames[page.Value])).Slice(offset));
     }
 
+    /// <summary>The frame a restore writes a page into (see <see cref="WriteRestored"/>): not dirty, before the first freeze.</summary>
+    public FrameIndex RestoredFrame(PageId page)
+    {
+        Debug.Assert(_live == Epoch.First && _versions.AliveCount == 0, "restored bytes are written before the first freeze");
+        Debug.Assert(page.Value < _pageCount, "restored writes stay below the page count");
+        return new FrameIndex(_liveFrames[page.Value]);
+    }
+
     /// <summary>
     /// Ends a restore: the restored content becomes version 1, confirmed (it came from a durable
     /// checkpoint), and writes go to version 2. A dirty listing based on version 1 is then exactly

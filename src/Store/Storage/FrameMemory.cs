@@ -40,6 +40,7 @@ internal sealed unsafe class FrameMemory : IDisposable
     private readonly SafeFileHandle? _file;
     private Task<nint>? _spare;
     private Task? _backgroundPrefault;
+    private FrameWindow?[] _windows = [];
     private int _segmentCount;
     private bool _disposed;
     private int _references = 1;
@@ -87,6 +88,24 @@ internal sealed unsafe class FrameMemory : IDisposable
     }
 
     public Span<byte> Frame(FrameIndex frame) => new(Address(frame), PageSize);
+
+    /// <summary>
+    /// The frame as <see cref="Memory{T}"/>, for a scatter read straight into it (a restore). Windows
+    /// of up to 1 GiB, never crossing a segment, are created on first use and kept with the mapping.
+    /// </summary>
+    public Memory<byte> FrameAsMemory(FrameIndex frame)
+    {
+        Debug.Assert((uint)frame.Value < (uint)FrameCount, "a frame index refers to an installed segment");
+        int windowShift = Math.Min(_segmentShift, 30 - _pageShift); // frames per window: a power of two, ≤ 1 GiB and ≤ a segment
+        int window = frame.Value >> windowShift;
+        if (window >= _windows.Length)
+        {
+            Array.Resize(ref _windows, Math.Max(window + 1, _windows.Length * 2));
+        }
+
+        FrameWindow manager = _windows[window] ??= new FrameWindow(Address(new FrameIndex(window << windowShift)), PageSize << windowShift);
+        return manager.Memory.Slice((frame.Value & ((1 << windowShift) - 1)) << _pageShift, PageSize);
+    }
 
     /// <summary>
     /// Installs one more segment and returns the index of its first frame. Throws

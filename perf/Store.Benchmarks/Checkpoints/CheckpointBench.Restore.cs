@@ -134,11 +134,11 @@ public static partial class CheckpointBench
         private void RestorePhases(CheckpointEntry entry, string[] paths, long bytes, Summary summary)
         {
             Console.WriteLine();
-            Console.WriteLine("### Where a cold restore's time goes (CheckpointRestorer's steps re-enacted with the public API, each timed)");
+            Console.WriteLine("### Where a cold restore's time goes (CheckpointRestorer's steps re-enacted with the public API, each timed; odd reps on memory left free for the settle pause, even reps on warm memory)");
             Console.WriteLine();
-            Console.WriteLine("| rep | BeginRestore s (allocate + pre-fault + zero every page) | read + verify + patch s | Complete s (meta check, entry count) | total s | MB/s | " +
+            Console.WriteLine("| rep | memory | BeginRestore s (map, start pre-faulting) | full file s (scatter reads into the pages + verify) | deltas s (read ahead + verify + patch) | Complete s (wait for pre-faulting, meta check, entry count) | total s | MB/s | " +
                 "separately, cold: read + verify + patch into a sink that drops the bytes s |");
-            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|");
+            Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
             for (int rep = 0; rep < o.Reps; rep++)
             {
                 Settle();
@@ -156,10 +156,17 @@ public static partial class CheckpointBench
 
                 double patchOnly = Stopwatch.GetElapsedTime(n0).TotalSeconds;
                 Settle();
+                bool warm = rep % 2 == 1;
+                if (warm)
+                {
+                    StateStore.BeginRestore(BenchKeys.Options, entry.PageCount).Dispose();
+                }
+
                 SequentialIo.DropFromPageCache(paths);
                 long t0 = Stopwatch.GetTimestamp();
                 StoreLoader loader = StateStore.BeginRestore(BenchKeys.Options, entry.PageCount);
                 long t1 = Stopwatch.GetTimestamp();
+                long fullEnd = t1;
                 foreach (string path in paths)
                 {
                     CheckedDataFile file = DataFileReader.OpenChecked(path, null);
@@ -170,17 +177,11 @@ public static partial class CheckpointBench
                             FullFileRestore.Apply(file, path, loader); // the full file: scatter reads straight into the pages
                         }
 
+                        fullEnd = Stopwatch.GetTimestamp();
                         continue;
                     }
 
-                    using DataFileReader reader = DataFileReader.Open(file, path, readAhead: true);
-                    var sink = new LoaderSink(loader);
-                    while (reader.MoveNext())
-                    {
-                        PageRecordHeader record = reader.Current;
-                        sink.Page = record.Page;
-                        PagePatch.Apply(record, reader.CurrentPayload, reader.Header.PageSize, ref sink);
-                    }
+                    CheckpointRestorer.ApplyRecords(file, path, loader); // a delta: streamed, read ahead
                 }
 
                 long t2 = Stopwatch.GetTimestamp();
@@ -192,7 +193,8 @@ public static partial class CheckpointBench
                     Stopwatch.GetElapsedTime(t0, t1).TotalSeconds, Stopwatch.GetElapsedTime(t1, t2).TotalSeconds, Stopwatch.GetElapsedTime(t2, t3).TotalSeconds);
                 summary.Phases.Add(phases);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {rep + 1} | {phases.Allocate:F2} | {phases.Apply:F2} | {phases.Complete:F2} | {total:F2} | {bytes / total / Mb:F0} | {patchOnly:F2} |"));
+                    $"| {rep + 1} | {(warm ? "warm" : "after settle")} | {phases.Allocate:F2} | {Stopwatch.GetElapsedTime(t1, fullEnd).TotalSeconds:F2} | " +
+                    $"{Stopwatch.GetElapsedTime(fullEnd, t2).TotalSeconds:F2} | {phases.Complete:F2} | {total:F2} | {bytes / total / Mb:F0} | {patchOnly:F2} |"));
             }
         }
 
@@ -231,14 +233,6 @@ public static partial class CheckpointBench
     }
 
     private readonly record struct RestorePhase(double Allocate, double Apply, double Complete);
-
-    /// <summary>Where PagePatch puts a record's bytes: the loader's page (as CheckpointRestorer's own sink does).</summary>
-    private struct LoaderSink(StoreLoader loader) : IPagePatchSink
-    {
-        public Store.Pages.PageId Page;
-
-        public readonly void Write(int offset, ReadOnlySpan<byte> bytes) => loader.Write(Page, offset, bytes);
-    }
 
     /// <summary>Takes the patches and keeps nothing: what reading, verifying and decoding cost without the store.</summary>
     private struct DiscardSink : IPagePatchSink

@@ -98,4 +98,31 @@ public sealed class CheckpointRoundTripTests
         using StateStore restored = CheckpointRestorer.Restore(new ShardFiles(dir.Path, "store"), new StoreOptions());
         Keys.AssertEqual(model, restored, "restore of several 1 MiB chunks, read ahead");
     }
+
+    [Fact]
+    public async Task ARestoreIntoAFileBackedStoreEqualsTheStoreAtItsBarrier()
+    {
+        // The restored pages are then a shared mapping of the new store's frame file: the full
+        // file's scatter reads and the background pre-faulting go through the page cache.
+        using var dir = new TempDirectory();
+        using var frames = new TempDirectory();
+        var model = new Dictionary<long, byte[]>();
+        using (StateStore store = StateStore.Open())
+        using (Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = dir.Path }))
+        {
+            for (long k = 0; k < 20_000; k++)
+            {
+                model[k] = Keys.Value(k, 1, 8 + (int)(k % 100));
+                store.Put(Keys.Key(k), model[k]);
+            }
+
+            await checkpoints.Barrier(new CheckpointId(1));
+            checkpoints.Confirm(new CheckpointId(1));
+        }
+
+        using StateStore restored = CheckpointRestorer.Restore(new ShardFiles(dir.Path, "store"), new StoreOptions { Directory = frames.Path });
+        Keys.AssertEqual(model, restored, "restore into a file-backed store");
+        restored.Put(Keys.Key(1), "after"u8);
+        Assert.Equal("after"u8.ToArray(), restored.Get(Keys.Key(1)));
+    }
 }

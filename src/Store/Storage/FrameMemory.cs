@@ -122,11 +122,12 @@ internal sealed unsafe class FrameMemory : IDisposable
     /// Installs enough segments for <paramref name="frames"/> more frames at once, for a restore
     /// that is about to write every one of them: the segments are mapped (and, file-backed, their
     /// space allocated) now, and pre-faulted in order by one background thread while the caller
-    /// already writes into the first ones. Pre-faulting 550 MB cost 0.1–0.3 s on its own (the
-    /// kernel zeroing fresh memory), as long as reading and verifying the checkpoint; this runs the
-    /// two on both cores. A write that overtakes the pre-faulting thread faults its page in itself,
-    /// which is correct, only slower. Call <see cref="WaitForPrefault"/> before the frames are
-    /// handed to writers that expect pre-faulted memory.
+    /// already writes into the first ones. Pre-faulting 550 MB of huge pages costs 0.03 s when the
+    /// guest freed that memory moments ago, and up to 1 s when the host has reclaimed it
+    /// (native-notes/free-page-reporting.md): as long as reading and verifying the checkpoint, or
+    /// longer, so the two run on both cores. A write that overtakes the pre-faulting thread faults
+    /// its page in itself, which is correct, only slower. Call <see cref="WaitForPrefault"/> before
+    /// the frames are handed to writers that expect pre-faulted memory.
     /// </summary>
     public FrameIndex AddSegmentsPrefaultingInBackground(int frames)
     {

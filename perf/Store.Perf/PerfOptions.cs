@@ -1,6 +1,6 @@
 namespace Store.Perf;
 
-/// <summary>The harness's command line (a subset of the stable CLI in issue 5; more stores come with it).</summary>
+/// <summary>The harness's command line: the stable CLI of issue 5 (faster, rocksdb and lmdb are named but not built yet).</summary>
 internal sealed record PerfOptions
 {
     public int Keys { get; init; } = 1_000_000;
@@ -12,6 +12,17 @@ internal sealed record PerfOptions
 
     /// <summary>Checkpoint directory to keep for pagedump; null writes to a temporary directory deleted at the end.</summary>
     public string? KeepDir { get; init; }
+
+    /// <summary>The backends to run, in order.</summary>
+    public IReadOnlyList<string> Stores { get; init; } = ["store"];
+
+    /// <summary>Where to write the results as JSON; null writes none.</summary>
+    public string? Json { get; init; }
+
+    /// <summary>Backends this build has; the others of the CLI are refused by name.</summary>
+    public static readonly IReadOnlyList<string> Available = ["store", "full"];
+
+    private static readonly IReadOnlyList<string> Planned = ["faster", "rocksdb", "lmdb"];
 
     public static PerfOptions Parse(string[] args)
     {
@@ -29,7 +40,9 @@ internal sealed record PerfOptions
                 "--checkpoints" => options with { Checkpoints = int.Parse(Value()) },
                 "--seed" => options with { Seed = int.Parse(Value()) },
                 "--keep-dir" => options with { KeepDir = Value() },
-                _ => throw new ArgumentException($"unknown option '{name}' (known: --keys --value-size --dist --ops-per-interval --checkpoints --seed --keep-dir)"),
+                "--stores" => options with { Stores = ParseStores(Value()) },
+                "--json" => options with { Json = Value() },
+                _ => throw new ArgumentException($"unknown option '{name}' (known: --keys --value-size --dist --ops-per-interval --checkpoints --stores --json --seed --keep-dir)"),
             };
         }
 
@@ -39,5 +52,24 @@ internal sealed record PerfOptions
         }
 
         return options;
+    }
+
+    private static string[] ParseStores(string list)
+    {
+        string[] stores = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (string store in stores)
+        {
+            if (Planned.Contains(store))
+            {
+                throw new ArgumentException($"--stores: '{store}' is not built yet (issue 5); this build has {string.Join(", ", Available)}");
+            }
+
+            if (!Available.Contains(store))
+            {
+                throw new ArgumentException($"--stores: unknown store '{store}' (known: {string.Join(", ", Available)})");
+            }
+        }
+
+        return stores.Length > 0 ? stores : throw new ArgumentException("--stores needs at least one store");
     }
 }

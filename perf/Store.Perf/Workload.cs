@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using Store.Perf.Backends;
+
+namespace Store.Perf;
+
+/// <summary>
+/// The main job's workload on one backend (issue 5): load N keys, a full checkpoint, C intervals
+/// of M read-modify-write updates each ended by a barrier, wait until durable, recover into a
+/// fresh instance and verify every key against the model.
+/// </summary>
+/// <remarks>
+/// One checkpoint in flight, as Flink runs with maxConcurrentCheckpoints = 1: the previous
+/// checkpoint is awaited and confirmed before the next barrier, so each delta holds exactly one
+/// interval's changes. The wait counts against update throughput, as the barrier pauses do.
+/// </remarks>
+internal static class Workload
+{
+    public static async Task<RunResult> Run(IStateBackend backend, PerfOptions options)
+    {
+        var model = new long[options.Keys];
+        byte[] value = new byte[options.ValueSize];
+        var result = new RunResult(backend.Name);
+        PeakMemory.Reset();
+
+        long start = Stopwatch.GetTimestamp();
+        for (int k = 0; k < options.Keys; k++)
+        {
+            backend.Put(k, value);
+        }
+
+        result.LoadOpsPerSecond = options.Keys / Stopwatch.GetElapsedTime(start).TotalSeconds;
+        Console.Error.WriteLine($"{backend.Name}: loaded in {Stopwatch.GetElapsedTime(start).TotalSeconds:F1} s");
+        CheckpointOutcome full = await backend.Barrier(1).Durable;
+        backend.Confirm(1);
+        Console.Error.WriteLine($"{backend.Name}: full checkpoint {full.Bytes / 1e6:F1} MB in {full.Durable.TotalMilliseconds:F0} ms");
+
+        var random = new Random(options.Seed);
+        ZipfGenerator? zipf = options.Distribution == "zipf" ? new ZipfGenerator(options.Keys, 0.99, random) : null;
+        var updated = new HashSet<int>();
+        Task<CheckpointOutcome>? inFlight = null;
+        long inFlightId = 0;
+        double updateSeconds = 0;
+        for (int interval = 0; interval < options.Checkpoints; interval++)
+        {
+            updated.Clear();
+            long intervalStart = Stopwatch.GetTimestamp();
+            for (int op = 0; op < options.OpsPerInterval; op++)
+            {
+                int k = zipf is null ? random.Next(options.Keys) : (int)zipf.Next();
+                backend.Increment(k);
+                model[k]++;
+                updated.Add(k);
+            }
+
+            if (inFlight is not null)
+            {
+                Complete(await inFlight, inFlightId);
+            }
+
+            inFlightId = interval + 2;
+            BarrierOutcome barrier = backend.Barrier(inFlightId);
+            inFlight = barrier.Durable;
+            long end = Stopwatch.GetTimestamp();
+            result.BarrierPausesMicroseconds.Add(barrier.Pause.TotalMicroseconds);
+            updateSeconds += Stopwatch.GetElapsedTime(intervalStart, end).TotalSeconds;
+            result.LogicalChangedBytes.Add(updated.Count * (8L + options.ValueSize));
+        }
+
+        if (inFlight is not null)
+        {
+            Complete(await inFlight, inFlightId);
+        }
+
+        result.UpdateOpsPerSecond = (double)options.OpsPerInterval * options.Checkpoints / updateSeconds;
+        result.PeakRssBytes = PeakMemory.PeakResidentBytes();
+        backend.Dispose();
+
+        start = Stopwatch.GetTimestamp();
+        using IRecoveredState recovered = backend.Recover();
+        result.RecoveryMilliseconds = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        bool verified = recovered.CheckpointId == options.Checkpoints + 1;
+        for (int k = 0; k < options.Keys && verified; k++)
+        {
+            verified = recovered.TryGetCounter(k, out long counter) && counter == model[k];
+        }
+
+        result.Verified = verified;
+        return result;
+
+        void Complete(CheckpointOutcome outcome, long id)
+        {
+            backend.Confirm(id);
+            result.DurableMilliseconds.Add(outcome.Durable.TotalMilliseconds);
+            result.CheckpointBytes.Add(outcome.Bytes);
+            result.CheckpointIncremental.Add(outcome.Incremental);
+        }
+    }
+}

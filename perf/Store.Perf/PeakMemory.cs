@@ -8,7 +8,9 @@ internal static class PeakMemory
 {
     public static void Reset()
     {
-        GC.Collect();
+        // Aggressive: the previous backend's managed memory is decommitted, not kept for reuse, so
+        // it does not count as this backend's resident memory.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         try
         {
             File.WriteAllText("/proc/self/clear_refs", "5");

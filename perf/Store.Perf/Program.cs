@@ -37,6 +37,7 @@ foreach (string name in options.Stores)
         {
             "store" => new StoreBackend(directory, options.ValueSize),
             "full" => new FullSnapshotBackend(directory, options.ValueSize),
+            "faster" => new FasterBackend(directory, options.Keys, options.ValueSize),
             _ => throw new InvalidOperationException($"'{name}' passed option parsing but has no backend"),
         };
         results.Add(await Workload.Run(backend, options));

@@ -79,9 +79,19 @@ internal static class Workload
         using IRecoveredState recovered = backend.Recover();
         result.RecoveryMilliseconds = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         bool verified = recovered.CheckpointId == options.Checkpoints + 1;
+        if (!verified)
+        {
+            Console.Error.WriteLine($"{backend.Name}: recovered checkpoint {recovered.CheckpointId}, expected {options.Checkpoints + 1}");
+        }
+
         for (int k = 0; k < options.Keys && verified; k++)
         {
-            verified = recovered.TryGetCounter(k, out long counter) && counter == model[k];
+            bool found = recovered.TryGetCounter(k, out long counter);
+            verified = found && counter == model[k];
+            if (!verified)
+            {
+                Console.Error.WriteLine($"{backend.Name}: key {k} recovered as {(found ? counter.ToString(System.Globalization.CultureInfo.InvariantCulture) : "missing")}, expected {model[k]}");
+            }
         }
 
         result.Verified = verified;

@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using FASTER.core;
+using PerfShared;
 
 namespace Store.Benchmarks.Index;
 
@@ -37,7 +38,7 @@ public class KeyValueBenchmarks
 
     private IDevice _device = null!;
     private FasterKV<long, long> _faster = null!;
-    private ClientSession<long, long, long, long, Empty, AddFunctions> _session = null!;
+    private ClientSession<long, long, long, long, Empty, FasterAddFunctions> _session = null!;
 
     [GlobalSetup(Targets = [nameof(StoreGetUniform), nameof(StorePutUniform), nameof(StoreRmwUniform)])]
     public void SetupStore()
@@ -57,7 +58,7 @@ public class KeyValueBenchmarks
             1L << 23,
             new LogSettings { LogDevice = _device, MemorySizeBits = 30, PageSizeBits = 25 },
             concurrencyControlMode: ConcurrencyControlMode.None);
-        _session = _faster.For(new AddFunctions()).NewSession<AddFunctions>();
+        _session = _faster.For(new FasterAddFunctions()).NewSession<FasterAddFunctions>();
         for (long i = 0; i < LoadedKeys; i++)
         {
             long key = i;
@@ -223,50 +224,4 @@ public class KeyValueBenchmarks
         $"head {_faster.Log.HeadAddress:N0} (bytes of log address space)";
 
     private static void ThrowMissing(long key) => throw new InvalidOperationException($"Key {key} is missing.");
-
-    /// <summary>FASTER functions for long keys and values: read copies, upsert overwrites, RMW adds the input.</summary>
-    public sealed class AddFunctions : FunctionsBase<long, long, long, long, Empty>
-    {
-        public override bool SingleReader(ref long key, ref long input, ref long value, ref long dst, ref ReadInfo readInfo)
-        {
-            dst = value;
-            return true;
-        }
-
-        public override bool ConcurrentReader(ref long key, ref long input, ref long value, ref long dst, ref ReadInfo readInfo)
-        {
-            dst = value;
-            return true;
-        }
-
-        public override bool SingleWriter(ref long key, ref long input, ref long src, ref long dst, ref long output, ref UpsertInfo upsertInfo, WriteReason reason)
-        {
-            dst = src;
-            return true;
-        }
-
-        public override bool ConcurrentWriter(ref long key, ref long input, ref long src, ref long dst, ref long output, ref UpsertInfo upsertInfo)
-        {
-            dst = src;
-            return true;
-        }
-
-        public override bool InitialUpdater(ref long key, ref long input, ref long value, ref long output, ref RMWInfo rmwInfo)
-        {
-            value = input;
-            return true;
-        }
-
-        public override bool CopyUpdater(ref long key, ref long input, ref long oldValue, ref long newValue, ref long output, ref RMWInfo rmwInfo)
-        {
-            newValue = oldValue + input;
-            return true;
-        }
-
-        public override bool InPlaceUpdater(ref long key, ref long input, ref long value, ref long output, ref RMWInfo rmwInfo)
-        {
-            value += input;
-            return true;
-        }
-    }
 }

@@ -51,6 +51,11 @@ internal sealed record PerfOptions
             throw new ArgumentException("--value-size must be at least 8 (updates increment the first 8 bytes)");
         }
 
+        if (options.Stores.Contains("faster") && options.ValueSize != 8)
+        {
+            throw new ArgumentException("--stores faster runs with --value-size 8 only (FasterKV<long, long>); larger values are not built yet");
+        }
+
         return options;
     }
 

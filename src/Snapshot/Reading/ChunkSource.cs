@@ -129,9 +129,25 @@ internal sealed class ChunkSource : IDisposable
                 }
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            _ready!.Add(new Chunk(null, 0, ExceptionDispatchInfo.Capture(e)), token);
+            // Dispose stopped the reader early; nobody takes more chunks.
+        }
+        catch (Exception e)
+        {
+            // Any failure, not only I/O, reaches the reader's thread; it would otherwise wait forever.
+            try
+            {
+                _ready!.Add(new Chunk(null, 0, ExceptionDispatchInfo.Capture(e)), token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Disposed meanwhile: nobody is waiting.
+            }
+        }
+        finally
+        {
+            _ready!.CompleteAdding(); // a Take after the last chunk fails instead of blocking
         }
     }
 

@@ -12,6 +12,7 @@ namespace Snapshot.Tests.Reading;
 /// </summary>
 public sealed class DataFileReaderTests
 {
+
     /// <summary>A full checkpoint of several chunks, then a delta of variable-length records.</summary>
     private static async Task<string[]> WriteChain(TempDirectory dir)
     {
@@ -81,5 +82,33 @@ public sealed class DataFileReaderTests
 
         // Disposing stopped the read-ahead thread and returned its buffers: a new reader sees every record.
         Assert.Equal(ReadAll(chain[0], readAhead: false).Count, ReadAll(chain[0], readAhead: true).Count);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AFileCutShortAfterOpeningIsReportedAsEndingInsideARecord(bool readAhead)
+    {
+        using var dir = new TempDirectory();
+        string[] chain = await WriteChain(dir);
+        string path = chain[0];
+        long length = new FileInfo(path).Length;
+        long cut = 3 * ChunkSource.ChunkSize + 1000;
+        var e = Assert.Throws<Store.Diagnostics.StoreCorruptedException>(() =>
+        {
+            using DataFileReader reader = DataFileReader.Open(path, readAhead: readAhead);
+            using (var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+            {
+                file.SetLength(cut); // after the header and trailer checks, as a concurrent truncation would
+            }
+
+            while (reader.MoveNext())
+            {
+            }
+        });
+        Assert.Equal(path, e.File);
+        Assert.Contains("ended inside a record", e.Message);
+        // The offset is where the bytes ran out: the cut, or later when read-ahead got there before the cut did.
+        Assert.InRange(e.Offset, cut, length);
     }
 }

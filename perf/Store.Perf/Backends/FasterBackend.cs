@@ -92,7 +92,7 @@ internal sealed class FasterBackend : IStateBackend
         store.Recover(); // the newest checkpoint; FASTER keeps no notion of confirmation
         long version = store.CurrentVersion;
         long id = _versions.Where(v => v.Value == version).Select(v => v.Key).DefaultIfEmpty(-1).Max();
-        Console.Error.WriteLine($"faster: recovered to version {version}, checkpoint {id}");
+        Console.Error.WriteLine($"faster: recovered to version {version}, checkpoint {id} (newest confirmed: {_confirmed})");
         return new Recovered(device, store, id);
     }
 

@@ -73,7 +73,7 @@ internal static class FullFileRestore
         finally
         {
             requests.CompleteAdding();
-            reader.Wait(); // the read thread stops after the batch it is on; see the invariant
+            reader.Wait(); // the read thread ends after the batches already queued (at most BatchesAhead); see the invariant
             requests.Dispose();
             foreach (Batch batch in ring)
             {

@@ -37,7 +37,8 @@ foreach (string name in options.Stores)
         {
             "store" => new StoreBackend(directory, options.ValueSize),
             "full" => new FullSnapshotBackend(directory, options.ValueSize),
-            "faster" => new FasterBackend(directory, options.Keys, options.ValueSize),
+            "faster" when options.ValueSize == 8 => new FasterBackend<long, PerfShared.FasterAddFunctions>(directory, options.Keys),
+            "faster" => new FasterBackend<Value100, Value100Functions>(directory, options.Keys),
             _ => throw new InvalidOperationException($"'{name}' passed option parsing but has no backend"),
         };
         results.Add(await Workload.Run(backend, options));

@@ -1,13 +1,14 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using FASTER.core;
-using PerfShared;
 
 namespace Store.Perf.Backends;
 
 /// <summary>
-/// Microsoft.FASTER.Core's FasterKV&lt;long, long&gt; (8-byte values only), with the whole log in
-/// memory and incremental snapshot checkpoints, as issue 5 asks:
+/// Microsoft.FASTER.Core's FasterKV with long keys and a fixed-size value stored inline (long for
+/// 8-byte values, <see cref="Value100"/> for 100-byte ones), the whole log in memory and
+/// incremental snapshot checkpoints, as issue 5 asks:
 /// <c>TryInitiateHybridLogCheckpoint(CheckpointType.Snapshot, tryIncremental: true)</c>, then
 /// <c>CompleteCheckpointAsync</c>.
 /// </summary>
@@ -19,39 +20,40 @@ namespace Store.Perf.Backends;
 /// the session goes on. Checkpoint bytes: how much its checkpoint directory grew, since FASTER
 /// does not report them. Incremental: what was asked for; FASTER decides per checkpoint.</para>
 /// </remarks>
-internal sealed class FasterBackend : IStateBackend
+/// <typeparam name="TValue">The value as FASTER stores it; its size is the workload's value size.</typeparam>
+/// <typeparam name="TFunctions">Reads return the value's counter; RMW adds its input to the counter.</typeparam>
+internal sealed class FasterBackend<TValue, TFunctions> : IStateBackend
+    where TValue : unmanaged
+    where TFunctions : FunctionsBase<long, TValue, long, long, Empty>, new()
 {
     private readonly string _logPath;
     private readonly string _checkpointDirectory;
     private readonly long _indexBuckets;
     private readonly int _memoryBits;
     private readonly IDevice _device;
-    private readonly FasterKV<long, long> _store;
-    private readonly ClientSession<long, long, long, long, Empty, FasterAddFunctions> _session;
+    private readonly FasterKV<long, TValue> _store;
+    private readonly ClientSession<long, TValue, long, long, Empty, TFunctions> _session;
     private readonly Dictionary<long, long> _versions = []; // checkpoint id → FASTER's version once it completed
     private long _confirmed;
 
-    public FasterBackend(string directory, int keys, int valueSize)
+    public FasterBackend(string directory, int keys)
     {
-        if (valueSize != 8)
-        {
-            throw new ArgumentException("--stores faster runs with --value-size 8 only (FasterKV<long, long>); larger values are not built yet");
-        }
-
         _logPath = Path.Combine(directory, "hlog.log");
         _checkpointDirectory = Path.Combine(directory, "checkpoints");
         _indexBuckets = (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)Math.Max(keys / 2, 1024));
-        // 24 bytes a record (header, key, value), twice over for records that move to the tail, at least 32 MiB.
-        _memoryBits = Math.Max(25, System.Numerics.BitOperations.Log2((ulong)keys * 48) + 1);
+        // A record is an 8-byte header, the key and the value; twice over for records that move to
+        // the tail, at least 32 MiB.
+        long recordBytes = 16 + Unsafe.SizeOf<TValue>();
+        _memoryBits = Math.Max(25, System.Numerics.BitOperations.Log2((ulong)(keys * recordBytes * 2)) + 1);
         (_device, _store) = Create();
-        _session = _store.For(new FasterAddFunctions()).NewSession<FasterAddFunctions>();
+        _session = _store.For(new TFunctions()).NewSession<TFunctions>();
     }
 
     public string Name => "faster";
 
     public void Put(long key, ReadOnlySpan<byte> value)
     {
-        long v = BinaryPrimitives.ReadInt64LittleEndian(value);
+        TValue v = MemoryMarshal.Read<TValue>(value);
         _session.Upsert(ref key, ref v);
     }
 
@@ -88,7 +90,7 @@ internal sealed class FasterBackend : IStateBackend
 
     public IRecoveredState Recover()
     {
-        (IDevice device, FasterKV<long, long> store) = Create();
+        (IDevice device, FasterKV<long, TValue> store) = Create();
         store.Recover(); // the newest checkpoint; FASTER keeps no notion of confirmation
         long version = store.CurrentVersion;
         long id = _versions.Where(v => v.Value == version).Select(v => v.Key).DefaultIfEmpty(-1).Max();
@@ -103,10 +105,10 @@ internal sealed class FasterBackend : IStateBackend
         _device.Dispose();
     }
 
-    private (IDevice Device, FasterKV<long, long> Store) Create()
+    private (IDevice Device, FasterKV<long, TValue> Store) Create()
     {
         IDevice device = Devices.CreateLogDevice(_logPath, preallocateFile: false, deleteOnClose: false);
-        var store = new FasterKV<long, long>(
+        var store = new FasterKV<long, TValue>(
             _indexBuckets,
             new LogSettings { LogDevice = device, MemorySizeBits = _memoryBits, PageSizeBits = 22 },
             new CheckpointSettings { CheckpointDir = _checkpointDirectory, RemoveOutdated = false },
@@ -117,10 +119,10 @@ internal sealed class FasterBackend : IStateBackend
     private static long DirectoryBytes(string directory) =>
         Directory.Exists(directory) ? new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) : 0;
 
-    private sealed class Recovered(IDevice device, FasterKV<long, long> store, long checkpointId) : IRecoveredState
+    private sealed class Recovered(IDevice device, FasterKV<long, TValue> store, long checkpointId) : IRecoveredState
     {
-        private readonly ClientSession<long, long, long, long, Empty, FasterAddFunctions> _session =
-            store.For(new FasterAddFunctions()).NewSession<FasterAddFunctions>();
+        private readonly ClientSession<long, TValue, long, long, Empty, TFunctions> _session =
+            store.For(new TFunctions()).NewSession<TFunctions>();
 
         public long CheckpointId => checkpointId;
 
@@ -130,7 +132,7 @@ internal sealed class FasterBackend : IStateBackend
             Status status = _session.Read(ref key, ref counter);
             if (status.IsPending)
             {
-                _session.CompletePendingWithOutputs(out CompletedOutputIterator<long, long, long, long, Empty> outputs, wait: true);
+                _session.CompletePendingWithOutputs(out CompletedOutputIterator<long, TValue, long, long, Empty> outputs, wait: true);
                 using (outputs)
                 {
                     if (!outputs.Next())

@@ -170,18 +170,12 @@ public static partial class CheckpointBench
                 foreach (string path in paths)
                 {
                     CheckedDataFile file = DataFileReader.OpenChecked(path, null);
-                    if (FullFileRestore.Fits(file.Header, file.Trailer))
+                    bool fullFile = FullFileRestore.Fits(file.Header, file.Trailer);
+                    CheckpointRestorer.ApplyFile(file, path, loader); // the restorer's own step: full file into the pages, deltas streamed
+                    if (fullFile)
                     {
-                        using (file.Handle)
-                        {
-                            FullFileRestore.Apply(file, path, loader); // the full file: scatter reads straight into the pages
-                        }
-
                         fullEnd = Stopwatch.GetTimestamp();
-                        continue;
                     }
-
-                    CheckpointRestorer.ApplyRecords(file, path, loader); // a delta: streamed, read ahead
                 }
 
                 long t2 = Stopwatch.GetTimestamp();

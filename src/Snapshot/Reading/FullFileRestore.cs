@@ -132,14 +132,15 @@ internal static class FullFileRestore
 
     private static void Verify(Batch batch, string path, DataFileHeader header, int recordSize, XxHash3 hasher)
     {
+        if (batch.Short)
+        {
+            throw new StoreCorruptedException("the file ended inside a record", path, batch.Offset, null);
+        }
+
         for (int i = 0; i < batch.Pages; i++)
         {
             uint page = batch.FirstPage + (uint)i;
             long offset = DataFileHeader.Size + (long)page * recordSize;
-            if (batch.Short)
-            {
-                throw new StoreCorruptedException("the file ended inside a record", path, offset, null);
-            }
 
             ReadOnlySpan<byte> recordHeader = batch.Headers.AsSpan(i * PageRecordHeader.Size, PageRecordHeader.Size);
             ReadOnlySpan<byte> image = batch.Buffers[(2 * i) + 1].Span;

@@ -36,6 +36,11 @@ internal sealed class FasterBackend<TValue, TFunctions> : IStateBackend
     private readonly Dictionary<long, long> _versions = []; // checkpoint id → FASTER's version once it completed
     private long _confirmed;
 
+    // Bytes in the checkpoint directory after the last completed checkpoint. With one checkpoint
+    // in flight nothing else writes there, so the next checkpoint's bytes are the growth from
+    // here, measured when it completes, off the update path (not by listing files at the barrier).
+    private long _checkpointBytesSoFar;
+
     public FasterBackend(string directory, int keys)
     {
         _logPath = Path.Combine(directory, "hlog.log");
@@ -65,7 +70,6 @@ internal sealed class FasterBackend<TValue, TFunctions> : IStateBackend
 
     public BarrierOutcome Barrier(long checkpointId)
     {
-        long before = DirectoryBytes(_checkpointDirectory);
         long start = Stopwatch.GetTimestamp();
         bool initiated = _store.TryInitiateHybridLogCheckpoint(out _, CheckpointType.Snapshot, tryIncremental: checkpointId > 1);
         TimeSpan pause = Stopwatch.GetElapsedTime(start);
@@ -75,15 +79,19 @@ internal sealed class FasterBackend<TValue, TFunctions> : IStateBackend
         }
 
         // An incremental snapshot keeps its base snapshot's token; the version tells checkpoints apart.
-        return new BarrierOutcome(pause, Complete(before, checkpointId));
+        return new BarrierOutcome(pause, Complete(checkpointId));
     }
 
-    private async Task<CheckpointOutcome> Complete(long before, long checkpointId)
+    private async Task<CheckpointOutcome> Complete(long checkpointId)
     {
         long start = Stopwatch.GetTimestamp();
         await _store.CompleteCheckpointAsync().ConfigureAwait(false);
         _versions[checkpointId] = _store.CurrentVersion;
-        return new CheckpointOutcome(DirectoryBytes(_checkpointDirectory) - before, checkpointId > 1, Stopwatch.GetElapsedTime(start));
+        TimeSpan durable = Stopwatch.GetElapsedTime(start);
+        long total = DirectoryBytes(_checkpointDirectory);
+        long bytes = total - _checkpointBytesSoFar;
+        _checkpointBytesSoFar = total;
+        return new CheckpointOutcome(bytes, checkpointId > 1, durable);
     }
 
     public void Confirm(long checkpointId) => _confirmed = checkpointId;

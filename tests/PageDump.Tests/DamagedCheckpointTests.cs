@@ -146,16 +146,7 @@ public sealed class DamagedCheckpointTests
     {
         using TempDirectory dir = Scenario.Chain.Copy();
         string path = Scenario.Chain.DataFileOf(2, dir.Path);
-        byte[] header = new byte[DataFileHeader.Size];
-        using (FileStream stream = File.Open(path, FileMode.Open, FileAccess.ReadWrite))
-        {
-            stream.ReadExactly(header);
-            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(DataFileHeader.FormatVersionOffset), DataFileHeader.FormatVersion + 1);
-            BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(DataFileHeader.ChecksumOffset),
-                System.IO.Hashing.XxHash3.HashToUInt64(header.AsSpan(0, DataFileHeader.ChecksumOffset)));
-            stream.Position = 0;
-            stream.Write(header);
-        }
+        Corrupt.WithNewerFormatVersion(path);
 
         ToolResult page = Tool.Run("page", dir.Path, "2", "1");
         ToolResult verify = Tool.Run("verify", dir.Path, "2");

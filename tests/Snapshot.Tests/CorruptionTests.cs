@@ -45,32 +45,12 @@ public sealed class CorruptionTests : IDisposable
         return _files.DataPath(catalog.Checkpoint(new CheckpointId(checkpoint))!.OwnFile);
     }
 
-    private static (long Offset, uint Page) NthRecord(string path, int n)
-    {
-        using DataFileReader reader = DataFileReader.Open(path);
-        for (int i = 0; i <= n; i++)
-        {
-            Assert.True(reader.MoveNext());
-        }
-
-        return (reader.CurrentOffset, reader.Current.Page.Value);
-    }
-
-    private static void FlipBit(string path, long offset)
-    {
-        using FileStream stream = File.Open(path, FileMode.Open, FileAccess.ReadWrite);
-        stream.Position = offset;
-        int b = stream.ReadByte();
-        stream.Position = offset;
-        stream.WriteByte((byte)(b ^ 0x10));
-    }
-
     [Fact]
     public void ABitFlipInAPageRecordNamesTheFileTheRecordOffsetAndThePage()
     {
         string path = DataFileOf(2);
-        (long offset, uint page) = NthRecord(path, 3);
-        FlipBit(path, offset + PageRecordHeader.Size + 1);
+        (long offset, uint page) = Corrupt.NthRecord(path, 3);
+        Corrupt.FlipBit(path, offset + PageRecordHeader.Size + 1);
 
         var e = Assert.Throws<StoreCorruptedException>(() => CheckpointRestorer.Restore(_files, _storeOptions).Dispose());
         Assert.Equal(path, e.File);
@@ -83,8 +63,8 @@ public sealed class CorruptionTests : IDisposable
     public void ABitFlipInAFullCheckpointFailsTheRestoreOfEveryDeltaBuiltOnIt()
     {
         string path = DataFileOf(1);
-        (long offset, uint page) = NthRecord(path, 10);
-        FlipBit(path, offset + 2000);
+        (long offset, uint page) = Corrupt.NthRecord(path, 10);
+        Corrupt.FlipBit(path, offset + 2000);
 
         var e = Assert.Throws<StoreCorruptedException>(() => CheckpointRestorer.Restore(_files, _storeOptions, new CheckpointId(2)).Dispose());
         Assert.Equal((path, offset, page), (e.File, e.Offset, e.Page?.Value));
@@ -95,8 +75,8 @@ public sealed class CorruptionTests : IDisposable
     {
         // A full file is read straight into the store's pages (FullFileRestore); its errors name the same things.
         string path = DataFileOf(1);
-        (long offset, uint page) = NthRecord(path, 5);
-        FlipBit(path, offset + PageRecordHeader.Size + 100);
+        (long offset, uint page) = Corrupt.NthRecord(path, 5);
+        Corrupt.FlipBit(path, offset + PageRecordHeader.Size + 100);
 
         var e = Assert.Throws<StoreCorruptedException>(() => CheckpointRestorer.Restore(_files, _storeOptions, new CheckpointId(1)).Dispose());
         Assert.Equal(path, e.File);
@@ -111,7 +91,7 @@ public sealed class CorruptionTests : IDisposable
         // Record 5 claims page 6, with a checksum recomputed to match: only the fixed full-file
         // layout (record i is page i) catches it.
         string path = DataFileOf(1);
-        (long offset, uint page) = NthRecord(path, 5);
+        (long offset, uint page) = Corrupt.NthRecord(path, 5);
         byte[] bytes = File.ReadAllBytes(path);
         Span<byte> record = bytes.AsSpan((int)offset, PageRecordHeader.Size + _storeOptions.PageSize);
         BinaryPrimitives.WriteUInt32LittleEndian(record[PageRecordHeader.PageIdOffset..], page + 1);
@@ -129,7 +109,7 @@ public sealed class CorruptionTests : IDisposable
     public void ABitFlipInADataFileHeaderIsReportedAtTheHeaderChecksum()
     {
         string path = DataFileOf(2);
-        FlipBit(path, DataFileHeader.PageCountOffset);
+        Corrupt.FlipBit(path, DataFileHeader.PageCountOffset);
 
         var e = Assert.Throws<StoreCorruptedException>(() => CheckpointRestorer.Restore(_files, _storeOptions).Dispose());
         Assert.Equal(path, e.File);
@@ -183,8 +163,8 @@ public sealed class CorruptionTests : IDisposable
     public void ADamagedNewestCheckpointFailsUnlessTheCallerAsksToFallBack()
     {
         string path = DataFileOf(2);
-        (long offset, _) = NthRecord(path, 0);
-        FlipBit(path, offset + PageRecordHeader.Size);
+        (long offset, _) = Corrupt.NthRecord(path, 0);
+        Corrupt.FlipBit(path, offset + PageRecordHeader.Size);
         var options = new CheckpointOptions { Directory = _dir.Path };
 
         Assert.Throws<StoreCorruptedException>(() => Checkpointer.Restore(options, _storeOptions));
@@ -204,7 +184,7 @@ public sealed class CorruptionTests : IDisposable
     {
         ShardCatalog before = CatalogReader.Read(_files).Catalog;
         long newestSlot = before.Revision % 2 * CatalogCodec.SlotSize;
-        FlipBit(_files.CatalogPath, newestSlot + CatalogCodec.HeaderSize + 5);
+        Corrupt.FlipBit(_files.CatalogPath, newestSlot + CatalogCodec.HeaderSize + 5);
 
         CatalogReadResult read = CatalogReader.Read(_files);
         Assert.Equal(before.Revision - 1, read.Catalog.Revision);
@@ -237,8 +217,8 @@ public sealed class CorruptionTests : IDisposable
     [Fact]
     public void DamageToBothCatalogSlotsIsCorruptionNamingTheCatalog()
     {
-        FlipBit(_files.CatalogPath, CatalogCodec.HeaderSize + 3);
-        FlipBit(_files.CatalogPath, CatalogCodec.SlotSize + CatalogCodec.HeaderSize + 3);
+        Corrupt.FlipBit(_files.CatalogPath, CatalogCodec.HeaderSize + 3);
+        Corrupt.FlipBit(_files.CatalogPath, CatalogCodec.SlotSize + CatalogCodec.HeaderSize + 3);
 
         var e = Assert.Throws<StoreCorruptedException>(() => CatalogReader.Read(_files));
         Assert.Equal(_files.CatalogPath, e.File);
@@ -249,16 +229,7 @@ public sealed class CorruptionTests : IDisposable
     public void ADataFileFromANewerFormatVersionAsksForANewerReader()
     {
         string path = DataFileOf(2);
-        byte[] header = new byte[DataFileHeader.Size];
-        using (FileStream stream = File.Open(path, FileMode.Open, FileAccess.ReadWrite))
-        {
-            stream.ReadExactly(header);
-            BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(DataFileHeader.FormatVersionOffset), DataFileHeader.FormatVersion + 1);
-            BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(DataFileHeader.ChecksumOffset),
-                System.IO.Hashing.XxHash3.HashToUInt64(header.AsSpan(0, DataFileHeader.ChecksumOffset)));
-            stream.Position = 0;
-            stream.Write(header);
-        }
+        Corrupt.WithNewerFormatVersion(path);
 
         var e = Assert.Throws<UnsupportedFormatException>(() => CheckpointRestorer.Restore(_files, _storeOptions).Dispose());
         Assert.Equal(DataFileHeader.FormatVersion + 1, e.FoundVersion);
@@ -285,12 +256,12 @@ public sealed class CorruptionTests : IDisposable
     public void VerificationListsEveryDamagedRecordAndGoesOnPastThem()
     {
         string full = DataFileOf(1), delta = DataFileOf(2);
-        (long offsetA, uint pageA) = NthRecord(full, 4);
-        (long offsetB, uint pageB) = NthRecord(full, 9);
-        (long offsetC, uint pageC) = NthRecord(delta, 1);
-        FlipBit(full, offsetA + 100);
-        FlipBit(full, offsetB + 200);
-        FlipBit(delta, offsetC + PageRecordHeader.Size);
+        (long offsetA, uint pageA) = Corrupt.NthRecord(full, 4);
+        (long offsetB, uint pageB) = Corrupt.NthRecord(full, 9);
+        (long offsetC, uint pageC) = Corrupt.NthRecord(delta, 1);
+        Corrupt.FlipBit(full, offsetA + 100);
+        Corrupt.FlipBit(full, offsetB + 200);
+        Corrupt.FlipBit(delta, offsetC + PageRecordHeader.Size);
 
         var progress = new List<long>();
         VerificationReport report = CheckpointVerifier.Verify(_files, progress: new SynchronousProgress(progress));

@@ -39,6 +39,8 @@ foreach (string name in options.Stores)
             "full" => new FullSnapshotBackend(directory, options.ValueSize),
             "faster" when options.ValueSize == 8 => new FasterBackend<long, PerfShared.FasterAddFunctions>(directory, options.Keys),
             "faster" => new FasterBackend<Value100, Value100Functions>(directory, options.Keys),
+            "rocksdb" => new RocksDbBackend(directory, options.ValueSize),
+            "lmdb" => new LmdbBackend(directory, options.Keys, options.ValueSize),
             _ => throw new InvalidOperationException($"'{name}' passed option parsing but has no backend"),
         };
         results.Add(await Workload.Run(backend, options));

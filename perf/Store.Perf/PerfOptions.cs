@@ -10,6 +10,9 @@ internal sealed record PerfOptions
     public int Checkpoints { get; init; } = 50;
     public int Seed { get; init; } = 42;
 
+    /// <summary>Store's <c>CheckpointOptions.MaxChainLength</c>; null keeps the library's default.</summary>
+    public int? StoreMaxChain { get; init; }
+
     /// <summary>Checkpoint directory to keep for pagedump; null writes to a temporary directory deleted at the end.</summary>
     public string? KeepDir { get; init; }
 
@@ -40,7 +43,8 @@ internal sealed record PerfOptions
                 "--keep-dir" => options with { KeepDir = Value() },
                 "--stores" => options with { Stores = ParseStores(Value()) },
                 "--json" => options with { Json = Value() },
-                _ => throw new ArgumentException($"unknown option '{name}' (known: --keys --value-size --dist --ops-per-interval --checkpoints --stores --json --seed --keep-dir)"),
+                "--store-max-chain" => options with { StoreMaxChain = int.Parse(Value()) },
+                _ => throw new ArgumentException($"unknown option '{name}' (known: --keys --value-size --dist --ops-per-interval --checkpoints --stores --json --seed --keep-dir --store-max-chain)"),
             };
         }
 

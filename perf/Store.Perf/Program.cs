@@ -35,7 +35,7 @@ foreach (string name in options.Stores)
     {
         IStateBackend backend = name switch
         {
-            "store" => new StoreBackend(directory, options.ValueSize),
+            "store" => new StoreBackend(directory, options.ValueSize, options.StoreMaxChain),
             "full" => new FullSnapshotBackend(directory, options.ValueSize),
             "faster" when options.ValueSize == 8 => new FasterBackend<long, PerfShared.FasterAddFunctions>(directory, options.Keys),
             "faster" => new FasterBackend<Value100, Value100Functions>(directory, options.Keys),
@@ -65,7 +65,8 @@ foreach (RunResult result in results)
 
 Console.WriteLine();
 Console.WriteLine("Barrier pause: the barrier's synchronous part. Bytes: checkpoint files as written (headers, checksums included), every checkpoint after the first full one. " +
-    "Write amplification: median over incremental checkpoints (over all, for a backend that never writes one) of bytes ÷ (distinct keys updated × (8 + value size)). " +
+    "Write amplification: median over incremental checkpoints (over all, for a backend that never writes one) of bytes ÷ (distinct keys updated × (8 + value size)); " +
+    "overall: all those checkpoints' bytes ÷ all logical change, so forced full checkpoints and compactions count. " +
     "Peak RSS: the process's peak while that backend ran.");
 if (options.KeepDir is not null)
 {

@@ -8,7 +8,8 @@ namespace Store.Perf;
 /// "barrier_pause_us":{"p50","p99","max"}, "checkpoint_durable_ms":{"p50","max"}, "incremental_bytes":[...],
 /// "logical_changed_bytes":[...], "write_amplification", "recovery_ms", "peak_rss_bytes", "verified"}]}</c>,
 /// plus "checkpoint_incremental" (one bool per entry of incremental_bytes, which holds every
-/// checkpoint after the first full one, including fulls a chain bound forced).
+/// checkpoint after the first full one, including fulls a chain bound forced) and
+/// "write_amplification_overall" (every one of those bytes ÷ all logical change).
 /// Field names are part of the interface other tools read: change them only with a new schema.
 /// </summary>
 internal static class ResultsJson
@@ -25,6 +26,11 @@ internal static class ResultsJson
         json.WriteNumber("ops_per_interval", options.OpsPerInterval);
         json.WriteNumber("checkpoints", options.Checkpoints);
         json.WriteNumber("seed", options.Seed);
+        if (options.StoreMaxChain is int chain)
+        {
+            json.WriteNumber("store_max_chain", chain);
+        }
+
         json.WriteStartArray("stores");
         foreach (string store in options.Stores)
         {
@@ -80,6 +86,7 @@ internal static class ResultsJson
 
             json.WriteEndArray();
             Number(json, "write_amplification", result.WriteAmplification);
+            Number(json, "write_amplification_overall", result.OverallWriteAmplification);
             Number(json, "recovery_ms", result.RecoveryMilliseconds);
             json.WriteNumber("peak_rss_bytes", result.PeakRssBytes);
             json.WriteBoolean("verified", result.Verified);

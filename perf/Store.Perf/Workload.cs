@@ -9,6 +9,9 @@ namespace Store.Perf;
 /// fresh instance and verify every key against the model.
 /// </summary>
 /// <remarks>
+/// <para>Values: an 8-byte counter starting at 0, then random bytes (fixed seed), different for
+/// every key. Zero-filled values would hand a compressing store (RocksDB) a best case that real
+/// state rarely offers; random bytes are its worst case. Either way the counter is what changes.</para>
 /// One checkpoint in flight, as Flink runs with maxConcurrentCheckpoints = 1: the previous
 /// checkpoint is awaited and confirmed before the next barrier, so each delta holds exactly one
 /// interval's changes. The wait counts against update throughput, as the barrier pauses do.
@@ -18,6 +21,7 @@ internal static class Workload
     public static async Task<RunResult> Run(IStateBackend backend, PerfOptions options)
     {
         var model = new long[options.Keys];
+        byte[] payload = Payload(options);
         byte[] value = new byte[options.ValueSize];
         var result = new RunResult(backend.Name);
         PeakMemory.Reset();
@@ -25,6 +29,7 @@ internal static class Workload
         long start = Stopwatch.GetTimestamp();
         for (int k = 0; k < options.Keys; k++)
         {
+            InitialValue(payload, k, value);
             backend.Put(k, value);
         }
 
@@ -105,4 +110,22 @@ internal static class Workload
             result.CheckpointIncremental.Add(outcome.Incremental);
         }
     }
+
+    /// <summary>Random bytes from which every key's initial value is cut, so the load costs no generation.</summary>
+    private static byte[] Payload(PerfOptions options)
+    {
+        byte[] payload = new byte[PayloadBytes + options.ValueSize];
+        new Random(options.Seed + 1).NextBytes(payload);
+        return payload;
+    }
+
+    /// <summary>Key k's initial value: a zero counter, then a slice of the payload that differs from key to key.</summary>
+    private static void InitialValue(byte[] payload, int key, Span<byte> value)
+    {
+        // 8,191 is odd, so consecutive keys start their slices far apart and the starts cycle through the whole block.
+        payload.AsSpan((int)((long)key * 8_191 % PayloadBytes), value.Length).CopyTo(value);
+        value[..8].Clear();
+    }
+
+    private const int PayloadBytes = 1 << 20;
 }

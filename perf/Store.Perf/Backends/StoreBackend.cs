@@ -15,10 +15,16 @@ internal sealed class StoreBackend : IStateBackend
     private readonly int _valueSize;
     private AddOne _increment;
 
-    public StoreBackend(string directory, int valueSize)
+    /// <param name="maxChainLength">The chain bound to run with; null keeps the library's default.</param>
+    public StoreBackend(string directory, int valueSize, int? maxChainLength)
     {
         _valueSize = valueSize;
         _checkpointOptions = new CheckpointOptions { Directory = directory, Shard = "store" };
+        if (maxChainLength is int chain)
+        {
+            _checkpointOptions = _checkpointOptions with { MaxChainLength = chain };
+        }
+
         _store = StateStore.Open(_storeOptions);
         _checkpoints = Checkpointer.Open(_store, _checkpointOptions);
     }

@@ -255,14 +255,16 @@ public sealed class StateStore : IDisposable
         {
             // Registering first makes the copy-on-write rule see the new frozen version before the
             // live version can write again (same thread, so program order suffices).
-            if (!_versions.TryAdd(_table.Live, _maxFrozenVersions, out _))
+            FrozenVersion shell = _nextFrozen ?? NewFrozenShell();
+            if (!_versions.TryAdd(_table.Live, shell.Stream, _maxFrozenVersions, out _))
             {
+                _nextFrozen = shell;
                 frozen = null;
                 return false;
             }
 
             _memory.AddReference();
-            frozen = _nextFrozen ?? NewFrozenShell();
+            frozen = shell;
             _nextFrozen = null;
             frozen.Activate(_table.Freeze());
             _modifications++;

@@ -54,7 +54,9 @@ internal static class DataFileWriter
             uint maxGroup = 0;
             bool full = header.Kind == CheckpointKind.Full;
             byte[] keyGroupBytes = new byte[2];
-            foreach (DirtyPage dirty in source.DirtyPagesSince(full ? Epoch.None : baseVersion))
+            // Streamed: each page is read (key group, then its record) before the next is listed, and
+            // nothing else is read, so the store need not copy pages this file has already passed.
+            foreach (DirtyPage dirty in source.StreamDirtyPagesSince(full ? Epoch.None : baseVersion))
             {
                 if (isCancelled())
                 {

@@ -42,6 +42,17 @@ internal static class ThrowHelper
             $"Frozen version {version.Value} has been released; its pages may already be reused.");
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ThrowVersionStreamed(Versioning.Epoch version) =>
+        throw new InvalidOperationException(
+            $"Frozen version {version.Value} is being streamed (StreamDirtyPagesSince): pages behind the stream may already hold newer bytes, " +
+            "so it is read only through its stream, once. Use DirtyPagesSince to keep a version whole for other readers.");
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ThrowPageAlreadyStreamed(Versioning.Epoch version, Pages.PageId page, uint watermark) =>
+        throw new InvalidOperationException(
+            $"Page {page.Value} of frozen version {version.Value} is behind its stream (pages below {watermark} are consumed and may hold newer bytes).");
+
+    [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void ThrowConcurrentWriter(int ownerThread, int currentThread) =>
         throw new InvalidOperationException(
             $"Two threads wrote to one store at once (threads {ownerThread} and {currentThread}). " +

@@ -16,7 +16,9 @@ namespace Store.PageTable;
 /// frozen version can reach it, i.e. its version is newer than the newest alive frozen version.
 /// Otherwise the first write in L copies it once (frames: one memcpy into a pre-faulted pooled
 /// frame; nodes: the path from the root), and the original is retired to the
-/// <see cref="Reclaimer"/> until the frozen versions that reach it are released.</para>
+/// <see cref="Reclaimer"/> until the frozen versions that reach it are released. A frame that
+/// every version reaching it no longer needs (streamed past, or never listed by its stream; see
+/// <see cref="VersionRegistry.Needs"/>) is written in place instead.</para>
 /// <para>The writer also keeps <c>_leafEntries</c>, the entry array of the current leaf of every
 /// 64-page range, so a write reaches its page entry with one array index instead of a tree walk,
 /// and without loading the leaf object (a dependent cache miss on every write at 10M keys). A
@@ -258,9 +260,10 @@ internal sealed class PageTable
         ref PageEntry entry = ref leaf.Entries![page.Value & PageTableNode.FanoutMask];
         if (entry.Written != _live)
         {
-            if (entry.Written <= _versions.NewestAlive)
+            if (entry.Written <= _versions.NewestAlive && _versions.Needs(page, entry.Written))
             {
                 // A frozen version still reads this frame: the live version gets its own copy.
+                // (Not needed: every version that sees the frame streamed past it or never lists it.)
                 FrameIndex copy = _frames.Rent();
                 _memory.Frame(entry.Frame).CopyTo(_memory.Frame(copy));
                 _reclaimer.RetireFrame(entry.Frame, entry.Written, _live);

@@ -12,7 +12,9 @@ namespace Store.Versioning;
 /// </summary>
 /// <remarks>
 /// <para>Threading: every member is safe from any number of threads, concurrently with the store's
-/// writer. The content never changes; the writer copies a page before changing it.</para>
+/// writer. The content never changes; the writer copies a page before changing it. The exception
+/// is a version its owner streams (<see cref="StreamDirtyPagesSince"/>): it is then read only
+/// through that stream, and pages behind it are written in place.</para>
 /// <para>Lifetime: call <see cref="Release"/> (or Dispose) once. Reads that are in progress on other
 /// threads finish safely: each read holds a lease, and the pages go back to the pool only after
 /// the last lease ends. A read that starts after Release throws <see cref="ObjectDisposedException"/>.
@@ -24,6 +26,7 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     private readonly FrameMemory _memory;
     private readonly IndexGeometry _geometry;
     private readonly VersionRegistry _registry;
+    private readonly StreamState _stream = new(); // made with the shell, so Freeze allocates nothing
     private int _leases = 1; // the owner's; Release drops it
     private int _released;
 
@@ -60,6 +63,11 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     public uint PageCount => _snapshot.PageCount;
 
     public bool IsReleased => Volatile.Read(ref _released) != 0;
+
+    /// <summary>True once <see cref="StreamDirtyPagesSince"/> began; the version is then read only through its stream.</summary>
+    public bool IsStreamed => _stream.Started;
+
+    internal StreamState Stream => _stream;
 
     public bool TryGet(ReadOnlySpan<byte> key, Span<byte> destination, out int valueLength)
     {
@@ -103,8 +111,9 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     /// <summary>Every entry, optionally only of key groups [from, to). Holds a lease until disposed.</summary>
     public EntryEnumerator GetEntries(int fromKeyGroup = 0, int toKeyGroup = int.MaxValue)
     {
+        IndexReader<FrozenPages> reader = Reader(); // throws before a lease is taken
         AcquireLease();
-        return new EntryEnumerator(new EntryCursor<FrozenPages>(Reader(), fromKeyGroup, toKeyGroup, LeaseReleaser), null);
+        return new EntryEnumerator(new EntryCursor<FrozenPages>(reader, fromKeyGroup, toKeyGroup, LeaseReleaser), null);
     }
 
     /// <summary>
@@ -114,12 +123,66 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     public IEnumerable<DirtyPage> DirtyPagesSince(Epoch baseVersion)
     {
         ThrowIfReleased();
+        ThrowIfStreamed();
         if (baseVersion != Epoch.None && baseVersion < ConfirmedAtFreeze)
         {
             ThrowHelper.ThrowBaseTooOld(baseVersion, ConfirmedAtFreeze);
         }
 
         return WalkDirtyPages(baseVersion);
+    }
+
+    /// <summary>
+    /// <see cref="DirtyPagesSince"/> for the version's single consumer (a checkpoint writer), which
+    /// lets the writer skip copies: once the stream has moved past a page, and for every page it
+    /// never lists, the live version writes the shared frame in place instead of copying it.
+    /// </summary>
+    /// <remarks>
+    /// The contract, which the version enforces: one stream per version; from its start, only
+    /// <see cref="CopyPage(PageId, int, Span{byte})"/> reads this version, and only the page the
+    /// stream last listed or later ones. Moving to the next page (MoveNext) declares the consumer
+    /// done with every page before it. Every other read (TryGet, GetEntries, Count, another
+    /// listing) throws <see cref="InvalidOperationException"/>, because the pages behind the
+    /// stream may already hold newer bytes. Start the stream only when no other read of the
+    /// version is in progress (the owner of a version it never handed out, as a checkpoint writer,
+    /// knows that). Use <see cref="DirtyPagesSince"/> to keep the version whole for other readers.
+    /// </remarks>
+    public IEnumerable<DirtyPage> StreamDirtyPagesSince(Epoch baseVersion)
+    {
+        ThrowIfReleased();
+        ThrowIfStreamed();
+        if (baseVersion != Epoch.None && baseVersion < ConfirmedAtFreeze)
+        {
+            ThrowHelper.ThrowBaseTooOld(baseVersion, ConfirmedAtFreeze);
+        }
+
+        if (!_stream.TryStart(baseVersion))
+        {
+            ThrowHelper.ThrowVersionStreamed(Version);
+        }
+
+        return WalkStreamed(baseVersion);
+    }
+
+    private IEnumerable<DirtyPage> WalkStreamed(Epoch baseVersion)
+    {
+        AcquireLease();
+        try
+        {
+            var walker = new DirtyPageWalker(_snapshot, baseVersion);
+            while (walker.MoveNext())
+            {
+                DirtyPage page = walker.Current;
+                yield return page;
+                _stream.Advance(page.Page.Value + 1); // resumed: the consumer is done with this page
+            }
+
+            _stream.Advance(PageCount);
+        }
+        finally
+        {
+            ReleaseLease();
+        }
     }
 
     private IEnumerable<DirtyPage> WalkDirtyPages(Epoch baseVersion)
@@ -148,6 +211,11 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
             ThrowHelper.ThrowPageOutOfRange(page, PageCount);
         }
 
+        if (_stream.Started && page.Value < _stream.Watermark)
+        {
+            ThrowHelper.ThrowPageAlreadyStreamed(Version, page, _stream.Watermark);
+        }
+
         using Lease lease = new(this);
         _memory.Frame(_snapshot.Entry(page).Frame).Slice(offset, destination.Length).CopyTo(destination);
     }
@@ -165,6 +233,14 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
 
     public override string ToString() => $"frozen {Version} ({PageCount} pages{(IsReleased ? ", released" : "")})";
 
+    private void ThrowIfStreamed()
+    {
+        if (_stream.Started)
+        {
+            ThrowHelper.ThrowVersionStreamed(Version);
+        }
+    }
+
     private void ThrowIfReleased()
     {
         if (IsReleased)
@@ -173,7 +249,11 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
         }
     }
 
-    private IndexReader<FrozenPages> Reader() => new(new FrozenPages(_snapshot, _memory), _geometry);
+    private IndexReader<FrozenPages> Reader()
+    {
+        ThrowIfStreamed();
+        return new(new FrozenPages(_snapshot, _memory), _geometry);
+    }
 
     private Action LeaseReleaser => ReleaseLease;
 

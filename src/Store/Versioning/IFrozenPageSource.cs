@@ -28,6 +28,13 @@ public interface IFrozenPageSource
     /// <summary>Pages written after <paramref name="baseVersion"/>, in page-id order. Epoch.None lists every page.</summary>
     IEnumerable<DirtyPage> DirtyPagesSince(Epoch baseVersion);
 
+    /// <summary>
+    /// The same listing for the version's one consumer, which reads each listed page (CopyPage)
+    /// before it moves to the next and reads nothing else: the store then writes pages behind the
+    /// stream in place instead of copying them (see FrozenVersion.StreamDirtyPagesSince).
+    /// </summary>
+    IEnumerable<DirtyPage> StreamDirtyPagesSince(Epoch baseVersion);
+
     /// <summary>Copies one page as this version holds it.</summary>
     void CopyPage(PageId page, Span<byte> destination);
 

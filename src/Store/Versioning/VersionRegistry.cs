@@ -20,6 +20,7 @@ internal sealed class VersionRegistry
     // The barrier touches this object and one array, nothing else: the array is also the lock
     // (it is private and never escapes), so a cold Freeze misses on two cache lines, not four.
     private readonly Epoch[] _alive = new Epoch[64];
+    private readonly StreamState?[] _streams = new StreamState?[64]; // beside _alive: each version's stream
     private int _count;
     private TaskCompletionSource? _released; // created only when someone waits: a release allocates nothing
     private uint _newestAlive;
@@ -53,7 +54,8 @@ internal sealed class VersionRegistry
     }
 
     /// <summary>Adds a just-frozen version unless <paramref name="limit"/> versions are alive.</summary>
-    public bool TryAdd(Epoch version, int limit, out int aliveCount)
+    /// <param name="stream">The version's stream progress, which <see cref="Needs"/> consults.</param>
+    public bool TryAdd(Epoch version, StreamState stream, int limit, out int aliveCount)
     {
         lock (_alive)
         {
@@ -64,6 +66,7 @@ internal sealed class VersionRegistry
             }
 
             Debug.Assert(_count == 0 || _alive[_count - 1] < version, "versions are frozen in increasing order");
+            _streams[_count] = stream;
             _alive[_count++] = version;
             Volatile.Write(ref _newestAlive, version.Value);
             return true;
@@ -78,7 +81,9 @@ internal sealed class VersionRegistry
             int index = Array.IndexOf(_alive, version, 0, _count);
             Debug.Assert(index >= 0, "a frozen version is released exactly once");
             Array.Copy(_alive, index + 1, _alive, index, _count - index - 1);
+            Array.Copy(_streams, index + 1, _streams, index, _count - index - 1);
             _count--;
+            _streams[_count] = null;
             Volatile.Write(ref _newestAlive, _count == 0 ? 0 : _alive[_count - 1].Value);
             Interlocked.Increment(ref _generation);
             signal = _released;
@@ -86,6 +91,29 @@ internal sealed class VersionRegistry
         }
 
         signal?.TrySetResult();
+    }
+
+    /// <summary>
+    /// Whether an alive frozen version still needs the content of a page whose frame it shares with
+    /// the live version (the frame was last written in <paramref name="written"/>, so it is visible
+    /// to every alive version from <paramref name="written"/> on). False lets the writer change the
+    /// frame in place: every version that sees it has streamed past the page or never lists it.
+    /// Writer thread, on a page's first write in a version only.
+    /// </summary>
+    public bool Needs(Pages.PageId page, Epoch written)
+    {
+        lock (_alive)
+        {
+            for (int i = _count - 1; i >= 0 && _alive[i] >= written; i--)
+            {
+                if (_streams[i]!.Needs(page, written))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 
     /// <summary>Copies the alive versions (ascending) for a reclamation pass on the writer thread.</summary>

@@ -1,0 +1,215 @@
+using Store.Pages;
+using Store.Versioning;
+using Xunit.Abstractions;
+
+namespace Store.Tests.Versioning;
+
+/// <summary>
+/// A streamed frozen version (<see cref="FrozenVersion.StreamDirtyPagesSince"/>) gives its one
+/// consumer exactly the content at the freeze, while the writer skips the copies of pages the
+/// stream has passed or never lists.
+/// </summary>
+public sealed class StreamedVersionTests(ITestOutputHelper output)
+{
+    private const int Keys = 40_000;
+
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    [InlineData(13)]
+    public void AStreamListsTheFreezeContentWhileTheWriterOverwritesPagesBehindAndAheadOfIt(int seed)
+    {
+        output.WriteLine($"seed {seed}");
+        var random = new Random(seed);
+        using StateStore store = Loaded(Keys);
+        Epoch baseVersion = FreezeAndConfirm(store);
+        UpdateRandomKeys(store, random, 3_000);
+        using FrozenVersion frozen = store.Freeze();
+        Dictionary<uint, byte[]> expected = PageImages(frozen, baseVersion);
+
+        // Writer and consumer take turns, so pages are overwritten both behind the stream (in
+        // place) and ahead of it (copied), at points the seed fixes.
+        var listed = new List<uint>();
+        byte[] image = new byte[frozen.PageSize];
+        long copiesBefore = store.Statistics.CopyOnWriteCount;
+        foreach (DirtyPage dirty in frozen.StreamDirtyPagesSince(baseVersion))
+        {
+            frozen.CopyPage(dirty.Page, image);
+            Assert.True(expected[dirty.Page.Value].AsSpan().SequenceEqual(image), $"page {dirty.Page.Value} differs from its content at the freeze");
+            listed.Add(dirty.Page.Value);
+            UpdateRandomKeys(store, random, random.Next(0, 8));
+        }
+
+        Assert.Equal(expected.Keys.Order(), listed);
+        long copies = store.Statistics.CopyOnWriteCount - copiesBefore;
+        output.WriteLine($"{listed.Count} pages streamed, {copies} copies for the writes meanwhile");
+
+        // Everything is consumed now: no write copies anything, and the store still reads right.
+        long copiesAfterStream = store.Statistics.CopyOnWriteCount;
+        UpdateRandomKeys(store, random, 2_000);
+        Assert.Equal(copiesAfterStream, store.Statistics.CopyOnWriteCount);
+    }
+
+    [Fact]
+    public void AStreamReadOnAnotherThreadMatchesTheFreezeWhileTheWriterRuns()
+    {
+        const int seed = 21;
+        output.WriteLine($"seed {seed}");
+        var random = new Random(seed);
+        using StateStore store = Loaded(Keys);
+        Epoch baseVersion = FreezeAndConfirm(store);
+        UpdateRandomKeys(store, random, 5_000);
+        using FrozenVersion frozen = store.Freeze();
+        Dictionary<uint, byte[]> expected = PageImages(frozen, baseVersion);
+
+        var mismatches = new List<uint>();
+        int streamed = 0;
+        var consumer = new Thread(() =>
+        {
+            byte[] image = new byte[frozen.PageSize];
+            foreach (DirtyPage dirty in frozen.StreamDirtyPagesSince(baseVersion))
+            {
+                frozen.CopyPage(dirty.Page, image);
+                if (!expected[dirty.Page.Value].AsSpan().SequenceEqual(image))
+                {
+                    mismatches.Add(dirty.Page.Value);
+                }
+
+                Volatile.Write(ref streamed, streamed + 1);
+            }
+        });
+        consumer.Start();
+        int writes = 0;
+        while (consumer.IsAlive || writes < 10_000)
+        {
+            UpdateRandomKeys(store, random, 1);
+            writes++;
+        }
+
+        consumer.Join();
+        output.WriteLine($"{Volatile.Read(ref streamed)} pages streamed during {writes} writes");
+        Assert.Empty(mismatches);
+        Assert.Equal(expected.Count, streamed);
+    }
+
+    [Fact]
+    public void PagesTheStreamNeverListsAndPagesBehindItAreWrittenInPlaceButPagesAheadAreCopied()
+    {
+        using StateStore store = Loaded(Keys);
+        var table = store.PageTableForTests;
+        Epoch baseVersion = FreezeAndConfirm(store);
+        UpdateRandomKeys(store, new Random(5), 200);
+        using FrozenVersion frozen = store.Freeze();
+        uint[] dirty = [.. PageImages(frozen, baseVersion).Keys.Order()];
+        uint clean = Enumerable.Range(0, (int)frozen.PageCount).Select(p => (uint)p).First(p => !dirty.Contains(p));
+        Assert.True(dirty.Length >= 3, "the updates dirtied a few pages");
+
+        using IEnumerator<DirtyPage> stream = frozen.StreamDirtyPagesSince(baseVersion).GetEnumerator();
+        Assert.True(stream.MoveNext());
+        Assert.True(stream.MoveNext()); // the consumer is done with dirty[0]
+        Assert.Equal(dirty[1], stream.Current.Page.Value);
+
+        Assert.Equal(0, CopiesOfRewrite(store, table, new PageId(clean)));    // never listed
+        Assert.Equal(0, CopiesOfRewrite(store, table, new PageId(dirty[0]))); // behind the stream
+        Assert.Equal(1, CopiesOfRewrite(store, table, new PageId(dirty[1]))); // the page being read
+        Assert.Equal(1, CopiesOfRewrite(store, table, new PageId(dirty[2]))); // ahead of it
+    }
+
+    [Fact]
+    public void AnotherFrozenVersionKeepsEveryPageWhileOneStreams()
+    {
+        using StateStore store = Loaded(Keys);
+        Epoch baseVersion = FreezeAndConfirm(store);
+        UpdateRandomKeys(store, new Random(8), 500);
+        using FrozenVersion streamed = store.Freeze();
+        store.Put(BitConverter.GetBytes(1), BitConverter.GetBytes(-1L));
+        using FrozenVersion whole = store.Freeze();
+        long[] expected = [.. Enumerable.Range(0, Keys).Select(k => BitConverter.ToInt64(whole.Get(BitConverter.GetBytes(k))))];
+
+        foreach (DirtyPage _ in streamed.StreamDirtyPagesSince(baseVersion))
+        {
+        }
+
+        UpdateRandomKeys(store, new Random(9), 5_000);
+        for (int k = 0; k < Keys; k++)
+        {
+            Assert.Equal(expected[k], BitConverter.ToInt64(whole.Get(BitConverter.GetBytes(k))));
+        }
+    }
+
+    [Fact]
+    public void AStreamedVersionRefusesEveryReadButItsStream()
+    {
+        using StateStore store = Loaded(2_000);
+        Epoch baseVersion = FreezeAndConfirm(store);
+        store.Put(BitConverter.GetBytes(3), BitConverter.GetBytes(3L));
+        using FrozenVersion frozen = store.Freeze();
+        using IEnumerator<DirtyPage> stream = frozen.StreamDirtyPagesSince(baseVersion).GetEnumerator();
+        Assert.True(frozen.IsStreamed);
+
+        byte[] value = new byte[8];
+        Assert.Contains("streamed", Assert.Throws<InvalidOperationException>(() => frozen.TryGet(BitConverter.GetBytes(3), value, out _)).Message);
+        Assert.Throws<InvalidOperationException>(() => frozen.Get(BitConverter.GetBytes(3)));
+        Assert.Throws<InvalidOperationException>(() => frozen.Count);
+        Assert.Throws<InvalidOperationException>(() => frozen.GetEntries());
+        Assert.Throws<InvalidOperationException>(() => frozen.DirtyPagesSince(baseVersion));
+        Assert.Throws<InvalidOperationException>(() => frozen.StreamDirtyPagesSince(baseVersion));
+
+        while (stream.MoveNext())
+        {
+        }
+
+        var error = Assert.Throws<InvalidOperationException>(() => frozen.CopyPage(new PageId(0), new byte[frozen.PageSize]));
+        Assert.Contains("page 0", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static StateStore Loaded(int keys)
+    {
+        var store = StateStore.Open();
+        for (int k = 0; k < keys; k++)
+        {
+            store.Put(BitConverter.GetBytes(k), BitConverter.GetBytes((long)k));
+        }
+
+        return store;
+    }
+
+    /// <summary>A confirmed checkpoint's version: the base a stream lists changes since.</summary>
+    private static Epoch FreezeAndConfirm(StateStore store)
+    {
+        using FrozenVersion frozen = store.Freeze();
+        store.ConfirmVersion(frozen.Version);
+        return frozen.Version;
+    }
+
+    private static void UpdateRandomKeys(StateStore store, Random random, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            store.Put(BitConverter.GetBytes(random.Next(Keys)), BitConverter.GetBytes(random.NextInt64()));
+        }
+    }
+
+    /// <summary>Every page the version lists since the base, read whole before any stream starts.</summary>
+    private static Dictionary<uint, byte[]> PageImages(FrozenVersion frozen, Epoch baseVersion)
+    {
+        var images = new Dictionary<uint, byte[]>();
+        foreach (DirtyPage dirty in frozen.DirtyPagesSince(baseVersion))
+        {
+            byte[] image = new byte[frozen.PageSize];
+            frozen.CopyPage(dirty.Page, image);
+            images.Add(dirty.Page.Value, image);
+        }
+
+        return images;
+    }
+
+    /// <summary>Rewrites a page's first byte with its own value (content unchanged) and returns the copies it caused.</summary>
+    private static long CopiesOfRewrite(StateStore store, Store.PageTable.PageTable table, PageId page)
+    {
+        long before = store.Statistics.CopyOnWriteCount;
+        byte current = table.Read(page)[0];
+        table.Write(page, 0, 1)[0] = current;
+        return store.Statistics.CopyOnWriteCount - before;
+    }
+}

@@ -90,6 +90,18 @@ internal sealed unsafe class FrameMemory : IDisposable
     public Span<byte> Frame(FrameIndex frame) => new(Address(frame), PageSize);
 
     /// <summary>
+    /// Starts loading the cache line at <paramref name="offset"/> of a frame. A hint for readers
+    /// that know which pages they read next (a checkpoint stream): harmless if never read.
+    /// </summary>
+    public void Prefetch(FrameIndex frame, int offset)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(Address(frame) + offset);
+        }
+    }
+
+    /// <summary>
     /// The frame as <see cref="Memory{T}"/>, for a scatter read straight into it (a restore). Windows
     /// of up to 1 GiB, never crossing a segment, are created on first use and kept with the mapping.
     /// </summary>

@@ -15,6 +15,7 @@ internal struct DirtyPageWalker
     private readonly int[] _next;
     private int _depth;
     private DirtyPage _current;
+    private FrameIndex _currentFrame;
 
     public DirtyPageWalker(PageTableSnapshot snapshot, Epoch baseVersion)
     {
@@ -24,12 +25,16 @@ internal struct DirtyPageWalker
         _path[0] = snapshot.Root.Version > baseVersion ? snapshot.Root : null;
         _depth = 0;
         _current = default;
+        _currentFrame = default;
         Height = snapshot.Height;
     }
 
     private int Height { get; }
 
     public readonly DirtyPage Current => _current;
+
+    /// <summary>The frame holding <see cref="Current"/> in this version (for prefetching it).</summary>
+    public readonly FrameIndex CurrentFrame => _currentFrame;
 
     public bool MoveNext()
     {
@@ -49,6 +54,7 @@ internal struct DirtyPageWalker
                 if (entry.Exists && entry.Written > _base)
                 {
                     _current = new DirtyPage(new PageId(PageIdAt(slot)), entry.Written, entry.DirtySince(_base));
+                    _currentFrame = entry.Frame;
                     return true;
                 }
 

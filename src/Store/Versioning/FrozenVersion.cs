@@ -169,10 +169,34 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
         AcquireLease();
         try
         {
+            // The walk runs StreamLookahead pages ahead of the consumer and prefetches each page's
+            // header line and first dirty line as it is listed: a stream's pages are scattered
+            // over the mapping, and reading them one cold miss after another is most of its time.
+            // Pages in the lookahead are above the watermark, so they stay protected.
             var walker = new DirtyPageWalker(_snapshot, baseVersion);
-            while (walker.MoveNext())
+            var ahead = new DirtyPage[StreamLookahead];
+            int granuleShift = System.Numerics.BitOperations.Log2((uint)GranuleSize);
+            int next = 0;
+            int count = 0;
+            while (true)
             {
-                DirtyPage page = walker.Current;
+                while (count < StreamLookahead && walker.MoveNext())
+                {
+                    DirtyPage listed = walker.Current;
+                    _memory.Prefetch(walker.CurrentFrame, 0);
+                    _memory.Prefetch(walker.CurrentFrame, FirstDirtyOffset(listed.Region, granuleShift));
+                    ahead[(next + count) % StreamLookahead] = listed;
+                    count++;
+                }
+
+                if (count == 0)
+                {
+                    break;
+                }
+
+                DirtyPage page = ahead[next];
+                next = (next + 1) % StreamLookahead;
+                count--;
                 yield return page;
                 _stream.Advance(page.Page.Value + 1); // resumed: the consumer is done with this page
             }
@@ -184,6 +208,13 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
             ReleaseLease();
         }
     }
+
+    private const int StreamLookahead = 8;
+
+    private static int FirstDirtyOffset(in DirtyRegion region, int granuleShift) =>
+        region.HasExactExtents ? region.Extent(0).Offset
+        : region.IsEmpty ? 0
+        : System.Numerics.BitOperations.TrailingZeroCount(region.Granules) << granuleShift;
 
     private IEnumerable<DirtyPage> WalkDirtyPages(Epoch baseVersion)
     {

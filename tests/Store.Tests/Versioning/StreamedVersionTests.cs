@@ -19,13 +19,8 @@ public sealed class StreamedVersionTests(ITestOutputHelper output)
     [InlineData(13)]
     public void AStreamListsTheFreezeContentWhileTheWriterOverwritesPagesBehindAndAheadOfIt(int seed)
     {
-        output.WriteLine($"seed {seed}");
-        var random = new Random(seed);
-        using StateStore store = Loaded(Keys);
-        Epoch baseVersion = FreezeAndConfirm(store);
-        UpdateRandomKeys(store, random, 3_000);
-        using FrozenVersion frozen = store.Freeze();
-        Dictionary<uint, byte[]> expected = PageImages(frozen, baseVersion);
+        using Scenario scenario = Scenario.Start(seed, updates: 3_000, output);
+        (StateStore store, FrozenVersion frozen, Epoch baseVersion, Dictionary<uint, byte[]> expected) = scenario;
 
         // Writer and consumer take turns, so pages are overwritten both behind the stream (in
         // place) and ahead of it (copied), at points the seed fixes.
@@ -37,30 +32,25 @@ public sealed class StreamedVersionTests(ITestOutputHelper output)
             frozen.CopyPage(dirty.Page, image);
             Assert.True(expected[dirty.Page.Value].AsSpan().SequenceEqual(image), $"page {dirty.Page.Value} differs from its content at the freeze");
             listed.Add(dirty.Page.Value);
-            UpdateRandomKeys(store, random, random.Next(0, 8));
+            scenario.UpdateRandomKeys(scenario.Random.Next(0, 8));
         }
 
         Assert.Equal(expected.Keys.Order(), listed);
         long copies = store.Statistics.CopyOnWriteCount - copiesBefore;
         output.WriteLine($"{listed.Count} pages streamed, {copies} copies for the writes meanwhile");
 
-        // Everything is consumed now: no write copies anything, and the store still reads right.
+        // Everything is consumed now: no write copies anything, and the live store holds every write.
         long copiesAfterStream = store.Statistics.CopyOnWriteCount;
-        UpdateRandomKeys(store, random, 2_000);
+        scenario.UpdateRandomKeys(2_000);
         Assert.Equal(copiesAfterStream, store.Statistics.CopyOnWriteCount);
+        scenario.AssertStoreMatchesModel();
     }
 
     [Fact]
     public void AStreamReadOnAnotherThreadMatchesTheFreezeWhileTheWriterRuns()
     {
-        const int seed = 21;
-        output.WriteLine($"seed {seed}");
-        var random = new Random(seed);
-        using StateStore store = Loaded(Keys);
-        Epoch baseVersion = FreezeAndConfirm(store);
-        UpdateRandomKeys(store, random, 5_000);
-        using FrozenVersion frozen = store.Freeze();
-        Dictionary<uint, byte[]> expected = PageImages(frozen, baseVersion);
+        using Scenario scenario = Scenario.Start(seed: 21, updates: 5_000, output);
+        (StateStore store, FrozenVersion frozen, Epoch baseVersion, Dictionary<uint, byte[]> expected) = scenario;
 
         var mismatches = new List<uint>();
         int streamed = 0;
@@ -82,7 +72,7 @@ public sealed class StreamedVersionTests(ITestOutputHelper output)
         int writes = 0;
         while (consumer.IsAlive || writes < 10_000)
         {
-            UpdateRandomKeys(store, random, 1);
+            scenario.UpdateRandomKeys(1);
             writes++;
         }
 
@@ -90,6 +80,7 @@ public sealed class StreamedVersionTests(ITestOutputHelper output)
         output.WriteLine($"{Volatile.Read(ref streamed)} pages streamed during {writes} writes");
         Assert.Empty(mismatches);
         Assert.Equal(expected.Count, streamed);
+        scenario.AssertStoreMatchesModel();
     }
 
     [Fact]
@@ -182,11 +173,69 @@ public sealed class StreamedVersionTests(ITestOutputHelper output)
         return frozen.Version;
     }
 
-    private static void UpdateRandomKeys(StateStore store, Random random, int count)
+    private static void UpdateRandomKeys(StateStore store, Random random, int count, long[]? model = null)
     {
         for (int i = 0; i < count; i++)
         {
-            store.Put(BitConverter.GetBytes(random.Next(Keys)), BitConverter.GetBytes(random.NextInt64()));
+            int key = random.Next(Keys);
+            long value = random.NextInt64();
+            store.Put(BitConverter.GetBytes(key), BitConverter.GetBytes(value));
+            model?[key] = value;
+        }
+    }
+
+    /// <summary>
+    /// A loaded store with a confirmed base, updates after it, a frozen version of them, and that
+    /// version's dirty pages read whole before any stream starts; a model of the live values.
+    /// </summary>
+    private sealed class Scenario : IDisposable
+    {
+        private readonly long[] _model = [.. Enumerable.Range(0, Keys).Select(k => (long)k)];
+
+        private Scenario(int seed)
+        {
+            Random = new Random(seed);
+            Store = Loaded(Keys);
+            Base = FreezeAndConfirm(Store);
+        }
+
+        public Random Random { get; }
+
+        public StateStore Store { get; }
+
+        public Epoch Base { get; }
+
+        public FrozenVersion Frozen { get; private set; } = null!;
+
+        public Dictionary<uint, byte[]> Expected { get; private set; } = null!;
+
+        public static Scenario Start(int seed, int updates, ITestOutputHelper output)
+        {
+            output.WriteLine($"seed {seed}");
+            var scenario = new Scenario(seed);
+            scenario.UpdateRandomKeys(updates);
+            scenario.Frozen = scenario.Store.Freeze();
+            scenario.Expected = PageImages(scenario.Frozen, scenario.Base);
+            return scenario;
+        }
+
+        public void Deconstruct(out StateStore store, out FrozenVersion frozen, out Epoch baseVersion, out Dictionary<uint, byte[]> expected) =>
+            (store, frozen, baseVersion, expected) = (Store, Frozen, Base, Expected);
+
+        public void UpdateRandomKeys(int count) => StreamedVersionTests.UpdateRandomKeys(Store, Random, count, _model);
+
+        public void AssertStoreMatchesModel()
+        {
+            for (int k = 0; k < Keys; k++)
+            {
+                Assert.Equal(_model[k], BitConverter.ToInt64(Store.Get(BitConverter.GetBytes(k))));
+            }
+        }
+
+        public void Dispose()
+        {
+            Frozen.Dispose();
+            Store.Dispose();
         }
     }
 

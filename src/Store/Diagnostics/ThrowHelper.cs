@@ -48,9 +48,10 @@ internal static class ThrowHelper
             "so it is read only through its stream, once. Use DirtyPagesSince to keep a version whole for other readers.");
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
-    public static void ThrowPageAlreadyStreamed(Versioning.Epoch version, Pages.PageId page, uint watermark) =>
+    public static void ThrowPageNotInStream(Versioning.Epoch version, Pages.PageId page, uint watermark) =>
         throw new InvalidOperationException(
-            $"Page {page.Value} of frozen version {version.Value} is behind its stream (pages below {watermark} are consumed and may hold newer bytes).");
+            $"Page {page.Value} of frozen version {version.Value} is not ahead in its stream: either behind it (pages below {watermark} are consumed) " +
+            "or not listed by it (not written since the stream's base); such pages may already hold newer bytes.");
 
     [DoesNotReturn, MethodImpl(MethodImplOptions.NoInlining)]
     public static void ThrowConcurrentWriter(int ownerThread, int currentThread) =>

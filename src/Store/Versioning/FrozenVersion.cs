@@ -139,8 +139,8 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     /// </summary>
     /// <remarks>
     /// The contract, which the version enforces: one stream per version; from its start, only
-    /// <see cref="CopyPage(PageId, int, Span{byte})"/> reads this version, and only the page the
-    /// stream last listed or later ones. Moving to the next page (MoveNext) declares the consumer
+    /// <see cref="CopyPage(PageId, int, Span{byte})"/> reads this version, and only pages the
+    /// stream lists: the one it listed last, or later ones. Moving to the next page (MoveNext) declares the consumer
     /// done with every page before it. Every other read (TryGet, GetEntries, Count, another
     /// listing) throws <see cref="InvalidOperationException"/>, because the pages behind the
     /// stream may already hold newer bytes. Start the stream only when no other read of the
@@ -242,13 +242,15 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
             ThrowHelper.ThrowPageOutOfRange(page, PageCount);
         }
 
-        if (_stream.Started && page.Value < _stream.Watermark)
+        using Lease lease = new(this);
+        ref readonly PageEntry entry = ref _snapshot.Entry(page);
+        if (_stream.Started && !_stream.Needs(page, entry.Written))
         {
-            ThrowHelper.ThrowPageAlreadyStreamed(Version, page, _stream.Watermark);
+            // Behind the stream, or a page it never lists: either may already hold newer bytes.
+            ThrowHelper.ThrowPageNotInStream(Version, page, _stream.Watermark);
         }
 
-        using Lease lease = new(this);
-        _memory.Frame(_snapshot.Entry(page).Frame).Slice(offset, destination.Length).CopyTo(destination);
+        _memory.Frame(entry.Frame).Slice(offset, destination.Length).CopyTo(destination);
     }
 
     /// <summary>Releases this version. Idempotent; pages go back to the pool after the last in-flight read.</summary>

@@ -133,10 +133,18 @@ public sealed class StreamedVersionTests(ITestOutputHelper output)
     {
         using StateStore store = Loaded(2_000);
         Epoch baseVersion = FreezeAndConfirm(store);
-        store.Put(BitConverter.GetBytes(3), BitConverter.GetBytes(3L));
+        store.Put(BitConverter.GetBytes(3), BitConverter.GetBytes(33L)); // a real change (an equal value writes nothing)
         using FrozenVersion frozen = store.Freeze();
+        uint[] listed = [.. PageImages(frozen, baseVersion).Keys];
+        Assert.NotEmpty(listed);
+        uint unlisted = Enumerable.Range(0, (int)frozen.PageCount).Select(p => (uint)p).Last(p => !listed.Contains(p));
         using IEnumerator<DirtyPage> stream = frozen.StreamDirtyPagesSince(baseVersion).GetEnumerator();
         Assert.True(frozen.IsStreamed);
+
+        // Ahead of the watermark but never listed: the writer may change it in place, so it is refused too.
+        Assert.Contains("not listed", Assert.Throws<InvalidOperationException>(() => frozen.CopyPage(new PageId(unlisted), new byte[frozen.PageSize])).Message);
+        Assert.True(stream.MoveNext());
+        frozen.CopyPage(stream.Current.Page, new byte[frozen.PageSize]); // the page just listed reads fine
 
         byte[] value = new byte[8];
         Assert.Contains("streamed", Assert.Throws<InvalidOperationException>(() => frozen.TryGet(BitConverter.GetBytes(3), value, out _)).Message);

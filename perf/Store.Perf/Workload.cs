@@ -12,9 +12,9 @@ namespace Store.Perf;
 /// <para>Values: an 8-byte counter starting at 0, then random bytes (fixed seed), different for
 /// every key. Zero-filled values would hand a compressing store (RocksDB) a best case that real
 /// state rarely offers; random bytes are its worst case. Either way the counter is what changes.</para>
-/// One checkpoint in flight, as Flink runs with maxConcurrentCheckpoints = 1: the previous
+/// <para>One checkpoint in flight, as Flink runs with maxConcurrentCheckpoints = 1: the previous
 /// checkpoint is awaited and confirmed before the next barrier, so each delta holds exactly one
-/// interval's changes. The wait counts against update throughput, as the barrier pauses do.
+/// interval's changes. The wait counts against update throughput, as the barrier pauses do.</para>
 /// </remarks>
 internal static class Workload
 {

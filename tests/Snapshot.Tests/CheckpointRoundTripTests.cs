@@ -15,11 +15,7 @@ public sealed class CheckpointRoundTripTests
         using (StateStore store = StateStore.Open())
         using (Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = dir.Path }))
         {
-            for (long k = 0; k < 5000; k++)
-            {
-                model[k] = Keys.Value(k, 1, 8 + (int)(k % 300));
-                store.Put(Keys.Key(k), model[k]);
-            }
+            Keys.PutAll(store, model, Keys.Ids(0, 5000), revision: 1, k => 8 + (int)(k % 300));
 
             CheckpointResult result = await checkpoints.Barrier(new CheckpointId(1));
             Assert.Equal(CheckpointKind.Full, result.Kind);
@@ -42,19 +38,11 @@ public sealed class CheckpointRoundTripTests
         var model = new Dictionary<long, byte[]>();
         using StateStore store = StateStore.Open();
         using Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = dir.Path });
-        for (long k = 0; k < 20_000; k++)
-        {
-            model[k] = Keys.Value(k, 1, 24);
-            store.Put(Keys.Key(k), model[k]);
-        }
+        Keys.PutAll(store, model, Keys.Ids(0, 20_000), revision: 1, _ => 24);
 
         CheckpointResult full = await checkpoints.Barrier(new CheckpointId(1));
         checkpoints.Confirm(new CheckpointId(1));
-        for (long k = 0; k < 20_000; k += 100)
-        {
-            model[k] = Keys.Value(k, 2, 24);
-            store.Put(Keys.Key(k), model[k]);
-        }
+        Keys.PutAll(store, model, Keys.Ids(0, 20_000, step: 100), revision: 2, _ => 24);
 
         CheckpointResult delta = await checkpoints.Barrier(new CheckpointId(2));
         Assert.Equal(CheckpointKind.Incremental, delta.Kind);
@@ -77,19 +65,11 @@ public sealed class CheckpointRoundTripTests
         using (StateStore store = StateStore.Open())
         using (Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = dir.Path }))
         {
-            for (long k = 0; k < 40_000; k++)
-            {
-                model[k] = Keys.Value(k, 1, 8 + (int)(k % 200));
-                store.Put(Keys.Key(k), model[k]);
-            }
+            Keys.PutAll(store, model, Keys.Ids(0, 40_000), revision: 1, k => 8 + (int)(k % 200));
 
             await checkpoints.Barrier(new CheckpointId(1));
             checkpoints.Confirm(new CheckpointId(1));
-            for (long k = 0; k < 40_000; k += 7)
-            {
-                model[k] = Keys.Value(k, 2, 8 + (int)(k % 200));
-                store.Put(Keys.Key(k), model[k]);
-            }
+            Keys.PutAll(store, model, Keys.Ids(0, 40_000, step: 7), revision: 2, k => 8 + (int)(k % 200));
 
             await checkpoints.Barrier(new CheckpointId(2));
             checkpoints.Confirm(new CheckpointId(2));
@@ -110,11 +90,7 @@ public sealed class CheckpointRoundTripTests
         using (StateStore store = StateStore.Open())
         using (Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = dir.Path }))
         {
-            for (long k = 0; k < 20_000; k++)
-            {
-                model[k] = Keys.Value(k, 1, 8 + (int)(k % 100));
-                store.Put(Keys.Key(k), model[k]);
-            }
+            Keys.PutAll(store, model, Keys.Ids(0, 20_000), revision: 1, k => 8 + (int)(k % 100));
 
             await checkpoints.Barrier(new CheckpointId(1));
             checkpoints.Confirm(new CheckpointId(1));

@@ -24,11 +24,7 @@ public sealed class CheckpointPageReaderTests : IDisposable
         using Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = _dir.Path, RetainedCheckpoints = 4 });
         for (int revision = 1; revision <= 3; revision++)
         {
-            for (long k = revision == 1 ? 0 : revision; k < 2000 + 300 * revision; k += revision == 1 ? 1 : 5)
-            {
-                model[k] = Keys.Value(k, revision, 30);
-                store.Put(Keys.Key(k), model[k]);
-            }
+            Keys.PutAll(store, model, Keys.Ids(revision == 1 ? 0 : revision, 2000 + 300 * revision, step: revision == 1 ? 1 : 5), revision, _ => 30);
 
             checkpoints.Barrier(new CheckpointId(revision)).GetAwaiter().GetResult();
             checkpoints.Confirm(new CheckpointId(revision));

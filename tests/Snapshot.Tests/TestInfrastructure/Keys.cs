@@ -23,6 +23,25 @@ public static class Keys
         return value;
     }
 
+    /// <summary>Ids from <paramref name="from"/> up to (not including) <paramref name="to"/>, every <paramref name="step"/>.</summary>
+    public static IEnumerable<long> Ids(long from, long to, long step = 1)
+    {
+        for (long id = from; id < to; id += step)
+        {
+            yield return id;
+        }
+    }
+
+    /// <summary>Puts <see cref="Value"/>(id, revision, length(id)) under each id, in the store and in the model.</summary>
+    public static void PutAll(StateStore store, IDictionary<long, byte[]> model, IEnumerable<long> ids, long revision, Func<long, int> length)
+    {
+        foreach (long id in ids)
+        {
+            model[id] = Value(id, revision, length(id));
+            store.Put(Key(id), model[id]);
+        }
+    }
+
     /// <summary>Asserts the store holds exactly the model: same keys, same values, same count.</summary>
     public static void AssertEqual(IReadOnlyDictionary<long, byte[]> model, StateStore store, string context)
     {

@@ -19,11 +19,12 @@ internal sealed class VersionRegistry
 {
     // The barrier touches this object and one array, nothing else: the array is also the lock
     // (it is private and never escapes), so a cold Freeze misses on two cache lines, not four.
-    private readonly Epoch[] _alive = new Epoch[64];
-    private readonly StreamState?[] _streams = new StreamState?[64]; // beside _alive: each version's stream
+    // Each slot pairs a version with its stream, so adding one still writes a single array.
+    private readonly AliveVersion[] _alive = new AliveVersion[64];
     private int _count;
     private TaskCompletionSource? _released; // created only when someone waits: a release allocates nothing
     private uint _newestAlive;
+    private StreamState? _newestStream; // the newest alive version's stream: Needs' lock-free answer while it has not started
     private int _generation;
 
     public Epoch NewestAlive => new(Volatile.Read(ref _newestAlive));
@@ -65,9 +66,9 @@ internal sealed class VersionRegistry
                 return false;
             }
 
-            Debug.Assert(_count == 0 || _alive[_count - 1] < version, "versions are frozen in increasing order");
-            _streams[_count] = stream;
-            _alive[_count++] = version;
+            Debug.Assert(_count == 0 || _alive[_count - 1].Version < version, "versions are frozen in increasing order");
+            _alive[_count++] = new AliveVersion(version, stream);
+            Volatile.Write(ref _newestStream, stream);
             Volatile.Write(ref _newestAlive, version.Value);
             return true;
         }
@@ -78,13 +79,17 @@ internal sealed class VersionRegistry
         TaskCompletionSource? signal;
         lock (_alive)
         {
-            int index = Array.IndexOf(_alive, version, 0, _count);
-            Debug.Assert(index >= 0, "a frozen version is released exactly once");
+            int index = 0;
+            while (index < _count && _alive[index].Version != version)
+            {
+                index++;
+            }
+
+            Debug.Assert(index < _count, "a frozen version is released exactly once");
             Array.Copy(_alive, index + 1, _alive, index, _count - index - 1);
-            Array.Copy(_streams, index + 1, _streams, index, _count - index - 1);
-            _count--;
-            _streams[_count] = null;
-            Volatile.Write(ref _newestAlive, _count == 0 ? 0 : _alive[_count - 1].Value);
+            _alive[--_count] = default;
+            Volatile.Write(ref _newestStream, _count == 0 ? null : _alive[_count - 1].Stream);
+            Volatile.Write(ref _newestAlive, _count == 0 ? 0 : _alive[_count - 1].Version.Value);
             Interlocked.Increment(ref _generation);
             signal = _released;
             _released = null;
@@ -102,11 +107,19 @@ internal sealed class VersionRegistry
     /// </summary>
     public bool Needs(Pages.PageId page, Epoch written)
     {
+        // The newest alive version sees every frame the writer asks about (written <= NewestAlive).
+        // If its stream has not started, it needs the frame: no lock. A stale read here names a
+        // version that was newest a moment ago, which at worst makes the writer copy once more.
+        if (Volatile.Read(ref _newestStream) is not { Started: true })
+        {
+            return true;
+        }
+
         lock (_alive)
         {
-            for (int i = _count - 1; i >= 0 && _alive[i] >= written; i--)
+            for (int i = _count - 1; i >= 0 && _alive[i].Version >= written; i--)
             {
-                if (_streams[i]!.Needs(page, written))
+                if (_alive[i].Stream.Needs(page, written))
                 {
                     return true;
                 }
@@ -123,8 +136,14 @@ internal sealed class VersionRegistry
         {
             generation = _generation;
             Debug.Assert(destination.Length >= _count, "the destination holds every alive version");
-            _alive.AsSpan(0, _count).CopyTo(destination);
+            for (int i = 0; i < _count; i++)
+            {
+                destination[i] = _alive[i].Version;
+            }
+
             return _count;
         }
     }
+
+    private readonly record struct AliveVersion(Epoch Version, StreamState Stream);
 }

@@ -122,13 +122,7 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     /// </summary>
     public IEnumerable<DirtyPage> DirtyPagesSince(Epoch baseVersion)
     {
-        ThrowIfReleased();
-        ThrowIfStreamed();
-        if (baseVersion != Epoch.None && baseVersion < ConfirmedAtFreeze)
-        {
-            ThrowHelper.ThrowBaseTooOld(baseVersion, ConfirmedAtFreeze);
-        }
-
+        ValidateListing(baseVersion);
         return WalkDirtyPages(baseVersion);
     }
 
@@ -149,13 +143,7 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     /// </remarks>
     public IEnumerable<DirtyPage> StreamDirtyPagesSince(Epoch baseVersion)
     {
-        ThrowIfReleased();
-        ThrowIfStreamed();
-        if (baseVersion != Epoch.None && baseVersion < ConfirmedAtFreeze)
-        {
-            ThrowHelper.ThrowBaseTooOld(baseVersion, ConfirmedAtFreeze);
-        }
-
+        ValidateListing(baseVersion);
         if (!_stream.TryStart(baseVersion))
         {
             ThrowHelper.ThrowVersionStreamed(Version);
@@ -244,7 +232,7 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
 
         using Lease lease = new(this);
         ref readonly PageEntry entry = ref _snapshot.Entry(page);
-        if (_stream.Started && !_stream.Needs(page, entry.Written))
+        if (!_stream.Needs(page, entry.Written)) // always true before a stream starts
         {
             // Behind the stream, or a page it never lists: either may already hold newer bytes.
             ThrowHelper.ThrowPageNotInStream(Version, page, _stream.Watermark);
@@ -265,6 +253,17 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     public void Dispose() => Release();
 
     public override string ToString() => $"frozen {Version} ({PageCount} pages{(IsReleased ? ", released" : "")})";
+
+    /// <summary>A listing needs a live, unstreamed version and a base no older than the one confirmed at the freeze.</summary>
+    private void ValidateListing(Epoch baseVersion)
+    {
+        ThrowIfReleased();
+        ThrowIfStreamed();
+        if (baseVersion != Epoch.None && baseVersion < ConfirmedAtFreeze)
+        {
+            ThrowHelper.ThrowBaseTooOld(baseVersion, ConfirmedAtFreeze);
+        }
+    }
 
     private void ThrowIfStreamed()
     {

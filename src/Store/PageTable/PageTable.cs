@@ -19,10 +19,12 @@ namespace Store.PageTable;
 /// <see cref="Reclaimer"/> until the frozen versions that reach it are released. A frame that
 /// every version reaching it no longer needs (streamed past, or never listed by its stream; see
 /// <see cref="VersionRegistry.Needs"/>) is written in place instead.</para>
-/// <para>The writer also keeps <c>_leafEntries</c>, the entry array of the current leaf of every
-/// 64-page range, so a write reaches its page entry with one array index instead of a tree walk,
-/// and without loading the leaf object (a dependent cache miss on every write at 10M keys). A
-/// cached array may belong to a frozen version's leaf: its entries are still exactly the live ones
+/// <para>The writer also keeps <c>_leafEntries</c>, the address of the entry array of the current
+/// leaf of every 64-page range, so a write reaches its page entry with one array index instead of
+/// a tree walk, and without loading the leaf object or the array's header (each a dependent cache
+/// miss on every write at 10M keys). Leaf entry arrays are pinned, so the addresses stay valid
+/// while the arrays live, and every leaf lives until the store does (the tree, the
+/// <see cref="Reclaimer"/> or the node pool holds it). A cached array may belong to a frozen version's leaf: its entries are still exactly the live ones
 /// until the live version writes that range, which replaces the cache slot. Invariant (fast write
 /// path): an entry with Written == live sits in a leaf the live version owns, because only
 /// <see cref="WritableLeaf"/> hands out leaves whose entries get the live version, and a leaf
@@ -45,7 +47,7 @@ internal sealed class PageTable
     private PageTableNode _root;
     private int _height;
     private uint _pageCount;
-    private PageEntry[]?[] _leafEntries = new PageEntry[]?[64];
+    private nint[] _leafEntries = new nint[64];
     private int[] _liveFrames = new int[64 * PageTableNode.Fanout];
     private Epoch _live = Epoch.First;
     private uint _confirmed;
@@ -79,8 +81,7 @@ internal sealed class PageTable
     public ReadOnlySpan<byte> Read(PageId page)
     {
         Debug.Assert(page.Value < _pageCount, "reads stay below the page count");
-        Debug.Assert(_liveFrames[page.Value] == _leafEntries[page.Value >> PageTableNode.FanoutBits]![page.Value & PageTableNode.FanoutMask].Frame.Value,
-            "the flat frame array mirrors the live tree");
+        Debug.Assert(_liveFrames[page.Value] == CachedEntry(page).Frame.Value, "the flat frame array mirrors the live tree");
         return _memory.Frame(new FrameIndex(_liveFrames[page.Value]));
     }
 
@@ -88,14 +89,17 @@ internal sealed class PageTable
     /// Starts loading the page's table entry into cache. A write to a bucket page needs both the
     /// page (slot group, record) and its entry (copy-on-write check, dirty region); issuing the
     /// entry's load before the lookup overlaps the two cache misses instead of paying them in turn.
-    /// A hint only: harmless if the array has moved or the page is never written.
+    /// Both of the entry's lines: a 48-byte entry straddles two cache lines at half the positions.
+    /// A hint only: harmless if the page is never written.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void PrefetchEntry(PageId page)
     {
         if (System.Runtime.Intrinsics.X86.Sse.IsSupported && page.Value < _pageCount)
         {
-            System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref CachedEntry(page)));
+            byte* entry = (byte*)Unsafe.AsPointer(ref CachedEntry(page));
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(entry);
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(entry + (sizeof(PageEntry) - 1));
         }
     }
 
@@ -236,11 +240,15 @@ internal sealed class PageTable
 
     /// <summary>The page's entry in the cached leaf, without bounds checks (the page is below the page count).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref PageEntry CachedEntry(PageId page)
+    private unsafe ref PageEntry CachedEntry(PageId page)
     {
-        PageEntry[] entries = _leafEntries[page.Value >> PageTableNode.FanoutBits]!;
-        return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(entries), (int)(page.Value & PageTableNode.FanoutMask));
+        nint entries = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_leafEntries), (int)(page.Value >> PageTableNode.FanoutBits));
+        Debug.Assert(entries != 0, "every range below the page count has a cached leaf");
+        return ref ((PageEntry*)entries)[page.Value & PageTableNode.FanoutMask];
     }
+
+    /// <summary>Where a leaf's (pinned) entry array keeps its first entry.</summary>
+    private static unsafe nint AddressOf(PageEntry[] entries) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(entries));
 
     private bool LeafIsLive(PageId page)
     {
@@ -250,7 +258,7 @@ internal sealed class PageTable
             node = node.Children![(int)(page.Value >> (level * PageTableNode.FanoutBits)) & PageTableNode.FanoutMask]!;
         }
 
-        return node.Version == _live && ReferenceEquals(node.Entries, _leafEntries[page.Value >> PageTableNode.FanoutBits]);
+        return node.Version == _live && AddressOf(node.Entries!) == _leafEntries[page.Value >> PageTableNode.FanoutBits];
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -296,7 +304,7 @@ internal sealed class PageTable
         }
 
         Debug.Assert(node.IsLeaf, "the walk ends at a leaf");
-        _leafEntries[page.Value >> PageTableNode.FanoutBits] = node.Entries;
+        _leafEntries[page.Value >> PageTableNode.FanoutBits] = AddressOf(node.Entries!);
         return node;
     }
 

@@ -81,7 +81,7 @@ public readonly record struct PageRecordHeader(PageId Page, uint Version, ushort
         return header;
     }
 
-    /// <summary>The largest payload any record kind can have for a page size (three extents' prefixes at most, but any count is bounded by this).</summary>
+    /// <summary>The largest payload any record kind can have for a page size (a page's few extents' prefixes at most, but any count is bounded by this).</summary>
     public static int MaxPayload(int pageSize) => pageSize + 64 * ExtentPrefixSize;
 
     /// <summary>

@@ -15,7 +15,7 @@ namespace Store.PageTable;
 /// those with Written &gt; B, and their bytes are <see cref="Region"/> plus PriorGranules when
 /// PriorWritten &gt; B (an aborted or not yet confirmed checkpoint in between). This is what keeps
 /// an aborted checkpoint from losing dirty bytes without keeping its frames alive.
-/// Layout (48 bytes): frame i32 | written u32 | priorWritten u32 | pad 4 | region 24 B (20 + pad) | priorGranules u64.
+/// Layout (48 bytes): frame i32 | written u32 | priorWritten u32 | pad 4 | region 24 B | priorGranules u64.
 /// </remarks>
 internal struct PageEntry
 {

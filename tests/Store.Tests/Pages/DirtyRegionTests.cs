@@ -9,21 +9,27 @@ public sealed class DirtyRegionTests(ITestOutputHelper output)
     private const int GranuleShift = 6;
 
     [Fact]
-    public void UpToThreeSeparateWritesStayExactAndAFourthFallsBackToGranules()
+    public void UpToFourSeparateWritesStayExactAndAFifthFallsBackToGranules()
     {
         var region = default(DirtyRegion);
         Assert.True(region.IsEmpty);
         region.Mark(100, 8, GranuleShift);
         region.Mark(1000, 8, GranuleShift);
         region.Mark(3000, 24, GranuleShift);
-        Assert.True(region.HasExactExtents);
-        Assert.Equal([(100, 8), (1000, 8), (3000, 24)], Extents(region).Order());
-
         region.Mark(2000, 4, GranuleShift);
+        Assert.True(region.HasExactExtents);
+        Assert.Equal(4, region.ExtentCount);
+        Assert.Equal([(100, 8), (1000, 8), (2000, 4), (3000, 24)], Extents(region).Order());
+
+        region.Mark(4000, 2, GranuleShift);
         Assert.False(region.HasExactExtents);
         Assert.Equal(0, region.ExtentCount);
         Assert.Equal(DirtyRegion.GranuleBits(100, 8, GranuleShift) | DirtyRegion.GranuleBits(1000, 8, GranuleShift) |
-            DirtyRegion.GranuleBits(3000, 24, GranuleShift) | DirtyRegion.GranuleBits(2000, 4, GranuleShift), region.Granules);
+            DirtyRegion.GranuleBits(3000, 24, GranuleShift) | DirtyRegion.GranuleBits(2000, 4, GranuleShift) |
+            DirtyRegion.GranuleBits(4000, 2, GranuleShift), region.Granules);
+
+        region.Mark(100, 8, GranuleShift);
+        Assert.False(region.HasExactExtents); // overflowed stays overflowed until the version ends
     }
 
     [Fact]
@@ -33,8 +39,9 @@ public sealed class DirtyRegionTests(ITestOutputHelper output)
         region.Mark(100, 8, GranuleShift);
         region.Mark(200, 8, GranuleShift);
         region.Mark(300, 8, GranuleShift);
-        region.Mark(104, 200, GranuleShift); // reaches all three
-        Assert.Equal([(100, 208)], Extents(region));
+        region.Mark(400, 8, GranuleShift);
+        region.Mark(104, 200, GranuleShift); // reaches the first three, not the fourth
+        Assert.Equal([(100, 208), (400, 8)], Extents(region).Order());
     }
 
     [Fact]
@@ -47,7 +54,7 @@ public sealed class DirtyRegionTests(ITestOutputHelper output)
         {
             var region = default(DirtyRegion);
             bool[] marked = new bool[PageSize];
-            int writes = random.Next(1, 6);
+            int writes = random.Next(1, 7);
             for (int w = 0; w < writes; w++)
             {
                 int length = random.Next(1, random.Next(2) == 0 ? 16 : 600);
@@ -69,7 +76,7 @@ public sealed class DirtyRegionTests(ITestOutputHelper output)
 
             bool[] covered = new bool[PageSize];
             (int Offset, int Length)[] extents = [.. Extents(region).Order()];
-            Assert.InRange(extents.Length, 1, 3);
+            Assert.InRange(extents.Length, 1, 4);
             for (int i = 0; i < extents.Length; i++)
             {
                 Assert.True(i == 0 || extents[i].Offset > extents[i - 1].Offset + extents[i - 1].Length + 8, $"round {round}: extents are disjoint and apart");

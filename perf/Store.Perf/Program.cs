@@ -37,8 +37,7 @@ foreach (string name in options.Stores)
         {
             "store" => new StoreBackend(directory, options.ValueSize, options.StoreMaxChain),
             "full" => new FullSnapshotBackend(directory, options.ValueSize),
-            "faster" when options.ValueSize == 8 => new FasterBackend<long, PerfShared.FasterAddFunctions>(directory, options.Keys),
-            "faster" => new FasterBackend<Value100, Value100Functions>(directory, options.Keys),
+            "faster" => FasterBackends.Create(directory, options.Keys, options.ValueSize),
             "rocksdb" => new RocksDbBackend(directory, options.ValueSize),
             "lmdb" => new LmdbBackend(directory, options.Keys, options.ValueSize),
             _ => throw new InvalidOperationException($"'{name}' passed option parsing but has no backend"),

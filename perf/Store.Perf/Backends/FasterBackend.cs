@@ -7,7 +7,7 @@ namespace Store.Perf.Backends;
 
 /// <summary>
 /// Microsoft.FASTER.Core's FasterKV with long keys and a fixed-size value stored inline (long for
-/// 8-byte values, <see cref="Value100"/> for 100-byte ones), the whole log in memory and
+/// 8-byte values, a struct of the value's size otherwise; see <see cref="FasterBackends"/>), the whole log in memory and
 /// incremental snapshot checkpoints, as issue 5 asks:
 /// <c>TryInitiateHybridLogCheckpoint(CheckpointType.Snapshot, tryIncremental: true)</c>, then
 /// <c>CompleteCheckpointAsync</c>.

@@ -22,6 +22,16 @@ internal sealed record PerfOptions
     /// <summary>Where to write the results as JSON; null writes none.</summary>
     public string? Json { get; init; }
 
+    /// <summary>
+    /// Runs every backend in this process, one after another (<c>--in-process</c>). By default each
+    /// backend of a multi-store run gets its own process, so its peak RSS, page cache and GC heap
+    /// are not what an earlier backend left behind.
+    /// </summary>
+    public bool InProcess { get; init; }
+
+    /// <summary>Internal (<c>--child-result PATH</c>): this process is one backend's child and writes its raw result there.</summary>
+    public string? ChildResult { get; init; }
+
     /// <summary>Backends this build has; the others of the CLI are refused by name.</summary>
     public static readonly IReadOnlyList<string> Available = ["store", "full", "faster", "rocksdb", "lmdb"];
 
@@ -44,7 +54,9 @@ internal sealed record PerfOptions
                 "--stores" => options with { Stores = ParseStores(Value()) },
                 "--json" => options with { Json = Value() },
                 "--store-max-chain" => options with { StoreMaxChain = int.Parse(Value()) },
-                _ => throw new ArgumentException($"unknown option '{name}' (known: --keys --value-size --dist --ops-per-interval --checkpoints --stores --json --seed --keep-dir --store-max-chain)"),
+                "--in-process" => options with { InProcess = true },
+                "--child-result" => options with { ChildResult = Value() },
+                _ => throw new ArgumentException($"unknown option '{name}' (known: --keys --value-size --dist --ops-per-interval --checkpoints --stores --json --seed --keep-dir --store-max-chain --in-process)"),
             };
         }
 
@@ -61,6 +73,31 @@ internal sealed record PerfOptions
         }
 
         return options;
+    }
+
+    /// <summary>The command line of a child that runs <paramref name="store"/> alone and writes its raw result to <paramref name="resultPath"/>.</summary>
+    public IEnumerable<string> ChildArguments(string store, string resultPath)
+    {
+        string[] common =
+        [
+            "--keys", Number(Keys), "--value-size", Number(ValueSize), "--dist", Distribution,
+            "--ops-per-interval", Number(OpsPerInterval), "--checkpoints", Number(Checkpoints), "--seed", Number(Seed),
+            "--stores", store, "--child-result", resultPath,
+        ];
+        IEnumerable<string> arguments = common;
+        if (KeepDir is not null && store == "store")
+        {
+            arguments = arguments.Concat(["--keep-dir", KeepDir]);
+        }
+
+        if (StoreMaxChain is int chain)
+        {
+            arguments = arguments.Concat(["--store-max-chain", Number(chain)]);
+        }
+
+        return arguments;
+
+        static string Number(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static string[] ParseStores(string list)

@@ -24,11 +24,12 @@ namespace Store.PageTable;
 /// a tree walk, and without loading the leaf object or the array's header (each a dependent cache
 /// miss on every write at 10M keys). Leaf entry arrays are pinned, so the addresses stay valid
 /// while the arrays live, and every leaf lives until the store does (the tree, the
-/// <see cref="Reclaimer"/> or the node pool holds it). A cached array may belong to a frozen version's leaf: its entries are still exactly the live ones
-/// until the live version writes that range, which replaces the cache slot. Invariant (fast write
-/// path): an entry with Written == live sits in a leaf the live version owns, because only
-/// <see cref="WritableLeaf"/> hands out leaves whose entries get the live version, and a leaf
-/// owned by the live version is never replaced before the next freeze.</para>
+/// <see cref="Reclaimer"/> or the node pool holds it). A cached array may belong to a frozen
+/// version's leaf: its entries are still exactly the live ones until the live version writes that
+/// range, which replaces the cache slot. Invariant (fast write path): an entry with
+/// Written == live sits in a leaf the live version owns, because only <see cref="WritableLeaf"/>
+/// hands out leaves whose entries get the live version, and a leaf owned by the live version is
+/// never replaced before the next freeze.</para>
 /// <para>Reads go one step shorter: <c>_liveFrames[page]</c> is the live frame of every page (4 bytes a
 /// page, so it stays in cache where 48-byte leaf entries would not). Invariant: it equals the live
 /// tree's entry frame for every page; allocation and copy-on-write are the only places a frame changes.</para>

@@ -60,6 +60,11 @@ internal sealed record PerfOptions
             };
         }
 
+        if (options.ChildResult is not null && options.Stores.Count != 1)
+        {
+            throw new ArgumentException("--child-result is the harness's own option for a child that runs one backend; give it with exactly one --stores entry");
+        }
+
         if (options.ValueSize < 8)
         {
             throw new ArgumentException("--value-size must be at least 8 (updates increment the first 8 bytes)");

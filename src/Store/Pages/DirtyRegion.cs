@@ -110,6 +110,13 @@ public struct DirtyRegion
             }
 
             (int o, int l) = Unpack(slot);
+            if (offset >= o && offset + length <= o + l)
+            {
+                // Already covered: a counter rewritten again in the same version, the common case
+                // under skewed keys. Nothing grows, so nothing can newly touch another extent.
+                return;
+            }
+
             if (offset <= o + l + MergeGap && o <= offset + length + MergeGap)
             {
                 int start = Math.Min(o, offset);

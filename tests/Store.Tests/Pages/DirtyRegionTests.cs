@@ -33,6 +33,22 @@ public sealed class DirtyRegionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void RewritingBytesInsideAnExtentLeavesTheExtentsAsTheyWere()
+    {
+        var region = default(DirtyRegion);
+        region.Mark(100, 8, GranuleShift);
+        region.Mark(1000, 8, GranuleShift);
+        for (int i = 0; i < 10; i++)
+        {
+            region.Mark(1002, 4, GranuleShift);
+            region.Mark(100, 8, GranuleShift);
+        }
+
+        Assert.Equal([(100, 8), (1000, 8)], Extents(region).Order());
+        Assert.Equal(DirtyRegion.GranuleBits(100, 8, GranuleShift) | DirtyRegion.GranuleBits(1000, 8, GranuleShift), region.Granules);
+    }
+
+    [Fact]
     public void AWriteBridgingTwoExtentsMergesThemIntoOne()
     {
         var region = default(DirtyRegion);

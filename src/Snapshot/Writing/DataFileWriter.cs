@@ -143,7 +143,7 @@ internal static class DataFileWriter
                 source.CopyPage(dirty.Page, 0, body);
                 break;
             case PageRecordKind.Extents:
-                for (int i = 0; i < region.ExtentCount; i++)
+                for (int i = 0, count = region.ExtentCount; i < count; i++)
                 {
                     (int offset, int extentLength) = region.Extent(i);
                     System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(body, (ushort)offset);
@@ -167,7 +167,7 @@ internal static class DataFileWriter
     private static int ExtentPayload(DirtyRegion region)
     {
         int total = 0;
-        for (int i = 0; i < region.ExtentCount; i++)
+        for (int i = 0, count = region.ExtentCount; i < count; i++)
         {
             total += PageRecordHeader.ExtentPrefixSize + region.Extent(i).Length;
         }

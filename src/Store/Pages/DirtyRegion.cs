@@ -44,24 +44,13 @@ public struct DirtyRegion
     /// <summary>True while the exact extents are known (at most <see cref="SlotCount"/>).</summary>
     public readonly bool HasExactExtents => _slots[0] != OverflowedSlot && _granules != 0;
 
-    public readonly int ExtentCount
-    {
-        get
-        {
-            if (!HasExactExtents)
-            {
-                return 0;
-            }
-
-            int count = 0;
-            while (count < SlotCount && _slots[count] != EmptySlot)
-            {
-                count++;
-            }
-
-            return count;
-        }
-    }
+    /// <summary>
+    /// Used slots are a prefix, so the count is how many are not empty: one comparison per slot
+    /// (written out for the four there are) and no loop: the checkpoint writer asks for it per extent, and a loop kept this getter in
+    /// unoptimized tier-0 code for the first checkpoints (1.5% of the update phase's samples).
+    /// </summary>
+    public readonly int ExtentCount => !HasExactExtents ? 0 :
+        (_slots[0] != EmptySlot ? 1 : 0) + (_slots[1] != EmptySlot ? 1 : 0) + (_slots[2] != EmptySlot ? 1 : 0) + (_slots[3] != EmptySlot ? 1 : 0);
 
     public readonly (int Offset, int Length) Extent(int index)
     {

@@ -45,12 +45,19 @@ public struct DirtyRegion
     public readonly bool HasExactExtents => _slots[0] != OverflowedSlot && _granules != 0;
 
     /// <summary>
-    /// Used slots are a prefix, so the count is how many are not empty: one comparison per slot
-    /// (written out for the four there are) and no loop: the checkpoint writer asks for it per extent, and a loop kept this getter in
-    /// unoptimized tier-0 code for the first checkpoints (1.5% of the update phase's samples).
+    /// Used slots are a prefix, so the count is how many are not empty. One comparison per slot,
+    /// written out, and no loop: a loop kept this getter in unoptimized tier-0 code through the
+    /// first checkpoints (1.5% of the update phase's samples).
     /// </summary>
-    public readonly int ExtentCount => !HasExactExtents ? 0 :
-        (_slots[0] != EmptySlot ? 1 : 0) + (_slots[1] != EmptySlot ? 1 : 0) + (_slots[2] != EmptySlot ? 1 : 0) + (_slots[3] != EmptySlot ? 1 : 0);
+    public readonly int ExtentCount
+    {
+        get
+        {
+            Debug.Assert(SlotCount == 4, "ExtentCount compares each of the four slots; change it with SlotCount");
+            return !HasExactExtents ? 0 :
+                (_slots[0] != EmptySlot ? 1 : 0) + (_slots[1] != EmptySlot ? 1 : 0) + (_slots[2] != EmptySlot ? 1 : 0) + (_slots[3] != EmptySlot ? 1 : 0);
+        }
+    }
 
     public readonly (int Offset, int Length) Extent(int index)
     {
@@ -116,8 +123,7 @@ public struct DirtyRegion
         }
 
         // One extent more than the slots hold: keep only the granules from now on.
-        _slots = default;
-        _slots[0] = OverflowedSlot;
+        this = FromGranules(_granules);
     }
 
     /// <summary>Merges used slots that touch, until none do, and moves them to the front (at most four: a few comparisons).</summary>

@@ -391,6 +391,7 @@ public sealed class StateStore : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void ValidateValueLength(int length, int maxValueLength)
     {
         if (length <= 0)

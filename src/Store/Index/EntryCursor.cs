@@ -111,7 +111,7 @@ internal sealed class EntryCursor<TPages> : EntryCursor where TPages : struct, I
         {
             if (!_root.IsNone && ++_bucket < _bucketCount)
             {
-                _page = _reader.BucketPage(_reader.Read(_root), _bucket);
+                _page = _reader.BucketPage(_reader.Read(_root), (uint)_bucket);
                 _slot = -1;
                 return true;
             }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Store.Pages;
 
 namespace Store.Index;
@@ -106,8 +107,31 @@ internal sealed partial class HashIndex
     public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         KeyHash hash = KeyHash.Of(key);
-        _reader.TryLocate(key, hash, out RecordLocation location, forWrite: true);
+        if (_reader.TryLocate(key, hash, out RecordLocation location, forWrite: true) && TryOverwrite(location, value))
+        {
+            return;
+        }
+
         PutAt(location, key, hash, value);
+    }
+
+    /// <summary>
+    /// The common update, kept small so it inlines: an inline value replaced by one of the same
+    /// length, in place, writing only the bytes that differ. False when the record must move.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryOverwrite(in RecordLocation location, ReadOnlySpan<byte> value)
+    {
+        int valueOffset = BucketPage.InlineValueOffset(_table.Read(location.Page), location.Slot, out int length);
+        if (valueOffset < 0 || length != value.Length)
+        {
+            return false;
+        }
+
+        // No Reserve: the only frame this can need is a copy-on-write's, and renting it grows the
+        // pool or throws before the page changes.
+        _table.WriteIfChanged(location.Page, valueOffset, value);
+        return true;
     }
 
     public bool Delete(ReadOnlySpan<byte> key)
@@ -134,19 +158,20 @@ internal sealed partial class HashIndex
         try
         {
             ReadOnlySpan<byte> current = default;
-            RecordView record = default;
+            int inlineOffset = -1;
             if (exists)
             {
-                record = BucketPage.Record(_table.Read(location.Page), location.Slot);
-                if (record.IsExternal)
+                ReadOnlySpan<byte> page = _table.Read(location.Page);
+                inlineOffset = BucketPage.InlineValueOffset(page, location.Slot, out int currentLength);
+                if (inlineOffset >= 0)
                 {
-                    rentedCurrent = ArrayPool<byte>.Shared.Rent(record.ValueLength);
-                    _reader.CopyValue(record, rentedCurrent);
-                    current = rentedCurrent.AsSpan(0, record.ValueLength);
+                    current = page.Slice(inlineOffset, currentLength);
                 }
                 else
                 {
-                    current = record.Stored;
+                    rentedCurrent = ArrayPool<byte>.Shared.Rent(currentLength);
+                    _reader.CopyValue(BucketPage.Record(page, location.Slot), rentedCurrent);
+                    current = rentedCurrent.AsSpan(0, currentLength);
                 }
             }
 
@@ -159,10 +184,12 @@ internal sealed partial class HashIndex
             next.Clear(); // the module skips stack zeroing; a careless updater must not store stack garbage
             updater.Update(current, exists, next);
 
-            if (exists && !record.IsExternal && length == record.ValueLength)
+            if (inlineOffset >= 0 && length == current.Length)
             {
                 // The common case (a counter, an aggregate): rewrite only the bytes that changed.
-                _table.WriteIfChanged(location.Page, record.StoredOffset, next);
+                // No Reserve: the only frame this can need is a copy-on-write's, and renting it
+                // grows the pool or throws before the page changes.
+                _table.WriteIfChanged(location.Page, inlineOffset, next);
                 return;
             }
 

@@ -1,12 +1,36 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Store.Diagnostics;
 using Store.Pages;
 
 namespace Store.Index;
 
 /// <summary>Where a key's record is: its page and slot, and the bucket chain around it.</summary>
-internal readonly record struct RecordLocation(PageId Page, int Slot, PageId PreviousInChain, PageId BucketFirst, PageId GroupRoot);
+internal readonly struct RecordLocation
+{
+    // Inlined on purpose: every lookup builds one, and as a call (the JIT's budget for TryLocate runs
+    // out before it) it spilled and reloaded all five fields.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public RecordLocation(PageId page, int slot, PageId previousInChain, PageId bucketFirst, PageId groupRoot)
+    {
+        Page = page;
+        Slot = slot;
+        PreviousInChain = previousInChain;
+        BucketFirst = bucketFirst;
+        GroupRoot = groupRoot;
+    }
+
+    public PageId Page { get; }
+
+    public int Slot { get; }
+
+    public PageId PreviousInChain { get; }
+
+    public PageId BucketFirst { get; }
+
+    public PageId GroupRoot { get; }
+}
 
 /// <summary>
 /// Read-only index operations over one version's pages. Shared by the writer (live pages) and by
@@ -33,11 +57,11 @@ internal readonly struct IndexReader<TPages> where TPages : struct, IPageSource
         return new PageId(BinaryPrimitives.ReadUInt32LittleEndian(_pages.Read(page)[offset..]));
     }
 
-    public PageId BucketPage(ReadOnlySpan<byte> root, long bucket)
+    public PageId BucketPage(ReadOnlySpan<byte> root, uint bucket)
     {
-        int perPage = _geometry.DirectoryEntriesPerPage;
-        PageId directory = GroupPages.DirectoryPage(root, (int)(bucket / perPage));
-        return GroupPages.DirectoryEntry(_pages.Read(directory), (int)(bucket % perPage));
+        (int directoryIndex, int entry) = _geometry.DirectorySlot(bucket);
+        PageId directory = GroupPages.DirectoryPage(root, directoryIndex);
+        return GroupPages.DirectoryEntry(_pages.Read(directory), entry);
     }
 
     public PageId BucketFor(PageId groupRoot, in KeyHash hash)

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.IO.Hashing;
+using System.Numerics;
 
 namespace Store.Index;
 
@@ -29,7 +31,12 @@ public readonly struct KeyHash
 
     internal byte Tag => (byte)((_hash >> 32) & 0x7F);
 
-    internal int SlotGroup(int groups) => (int)((_hash >> 39) & 0xFF) % groups;
+    /// <summary>Bits 39..46 mod <paramref name="groups"/>, a power of two (page size ÷ 512), so a mask.</summary>
+    internal int SlotGroup(int groups)
+    {
+        Debug.Assert(BitOperations.IsPow2(groups), "slot groups per page are a power of two");
+        return (int)((_hash >> 39) & 0xFF) & (groups - 1);
+    }
 
     public int KeyGroup(int maxParallelism) => (int)(((_hash >> 32) * (ulong)maxParallelism) >> 32);
 }

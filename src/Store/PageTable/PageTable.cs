@@ -30,9 +30,11 @@ namespace Store.PageTable;
 /// Written == live sits in a leaf the live version owns, because only <see cref="WritableLeaf"/>
 /// hands out leaves whose entries get the live version, and a leaf owned by the live version is
 /// never replaced before the next freeze.</para>
-/// <para>Reads go one step shorter: <c>_liveFrames[page]</c> is the live frame of every page (4 bytes a
-/// page, so it stays in cache where 48-byte leaf entries would not). Invariant: it equals the live
-/// tree's entry frame for every page; allocation and copy-on-write are the only places a frame changes.</para>
+/// <para>Reads go one step shorter: <c>_liveAddresses[page]</c> is the address of every page's live
+/// frame (8 bytes a page, so it stays in cache where 48-byte leaf entries would not, and a read
+/// needs no segment arithmetic: a lookup reads four pages). Invariant: it is the address of the live
+/// tree's entry frame for every page; allocation and copy-on-write are the only places a frame
+/// changes, and a frame's address never changes (<see cref="FrameMemory"/>).</para>
 /// Writer thread only, except <see cref="Confirm"/>.
 /// </remarks>
 internal sealed class PageTable
@@ -45,11 +47,12 @@ internal sealed class PageTable
     private readonly Reclaimer _reclaimer;
     private readonly VersionRegistry _versions;
     private readonly int _granuleShift;
+    private readonly int _pageSize;
     private PageTableNode _root;
     private int _height;
     private uint _pageCount;
     private nint[] _leafEntries = new nint[64];
-    private int[] _liveFrames = new int[64 * PageTableNode.Fanout];
+    private nint[] _liveAddresses = new nint[64 * PageTableNode.Fanout];
     private Epoch _live = Epoch.First;
     private uint _confirmed;
 
@@ -61,6 +64,7 @@ internal sealed class PageTable
         _reclaimer = reclaimer;
         _versions = versions;
         _granuleShift = BitOperationsLog2(memory.PageSize / 64);
+        _pageSize = memory.PageSize;
         _root = _nodes.RentLeaf();
         _root.Version = _live;
     }
@@ -72,18 +76,18 @@ internal sealed class PageTable
 
     public uint PageCount => _pageCount;
 
-    public int PageSize => _memory.PageSize;
+    public int PageSize => _pageSize;
 
     public int GranuleShift => _granuleShift;
 
     /// <summary>Frames copied because a frozen version held them (a metric).</summary>
     public long CopyOnWriteCount { get; private set; }
 
-    public ReadOnlySpan<byte> Read(PageId page)
+    public unsafe ReadOnlySpan<byte> Read(PageId page)
     {
         Debug.Assert(page.Value < _pageCount, "reads stay below the page count");
-        Debug.Assert(_liveFrames[page.Value] == CachedEntry(page).Frame.Value, "the flat frame array mirrors the live tree");
-        return _memory.Frame(new FrameIndex(_liveFrames[page.Value]));
+        Debug.Assert(_liveAddresses[page.Value] == (nint)_memory.Address(CachedEntry(page).Frame), "the flat address array mirrors the live tree");
+        return new ReadOnlySpan<byte>((void*)_liveAddresses[page.Value], _pageSize);
     }
 
     /// <summary>
@@ -106,11 +110,12 @@ internal sealed class PageTable
 
     /// <summary>Makes [offset, offset+length) of the page writable in the live version and marks it dirty.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Span<byte> Write(PageId page, int offset, int length)
+    public unsafe Span<byte> Write(PageId page, int offset, int length)
     {
         ref PageEntry entry = ref WritableEntry(page);
         entry.Region.Mark(offset, length, _granuleShift);
-        return _memory.Frame(entry.Frame).Slice(offset, length);
+        Debug.Assert(_liveAddresses[page.Value] == (nint)_memory.Address(entry.Frame), "a writable entry's frame is the live one");
+        return new Span<byte>((void*)_liveAddresses[page.Value], _pageSize).Slice(offset, length);
     }
 
     /// <summary>
@@ -137,7 +142,7 @@ internal sealed class PageTable
     }
 
     /// <summary>Allocates the next page id; its frame is zeroed, which is also how a restore starts a new page.</summary>
-    public PageId Allocate()
+    public unsafe PageId Allocate()
     {
         if (_pageCount == uint.MaxValue)
         {
@@ -154,7 +159,7 @@ internal sealed class PageTable
         if (leafIndex >= _leafEntries.Length)
         {
             Array.Resize(ref _leafEntries, _leafEntries.Length * 2);
-            Array.Resize(ref _liveFrames, _leafEntries.Length * PageTableNode.Fanout);
+            Array.Resize(ref _liveAddresses, _leafEntries.Length * PageTableNode.Fanout);
         }
 
         FrameIndex frame = _frames.RentZeroed();
@@ -163,7 +168,7 @@ internal sealed class PageTable
         ref PageEntry entry = ref leaf.Entries![page.Value & PageTableNode.FanoutMask];
         Debug.Assert(!entry.Exists, "a new page id has no entry yet");
         entry = new PageEntry { Frame = frame, Written = _live };
-        _liveFrames[page.Value] = frame.Value;
+        _liveAddresses[page.Value] = (nint)_memory.Address(frame);
         return page;
     }
 
@@ -176,7 +181,7 @@ internal sealed class PageTable
     {
         Debug.Assert(_live == Epoch.First && _versions.AliveCount == 0, "restored bytes are written before the first freeze");
         Debug.Assert(page.Value < _pageCount, "restored writes stay below the page count");
-        source.CopyTo(_memory.Frame(new FrameIndex(_liveFrames[page.Value])).Slice(offset));
+        source.CopyTo(_memory.Frame(CachedEntry(page).Frame).Slice(offset));
     }
 
     /// <summary>The frame a restore writes a page into (see <see cref="WriteRestored"/>): not dirty, before the first freeze.</summary>
@@ -184,7 +189,7 @@ internal sealed class PageTable
     {
         Debug.Assert(_live == Epoch.First && _versions.AliveCount == 0, "restored bytes are written before the first freeze");
         Debug.Assert(page.Value < _pageCount, "restored writes stay below the page count");
-        return new FrameIndex(_liveFrames[page.Value]);
+        return CachedEntry(page).Frame;
     }
 
     /// <summary>
@@ -263,7 +268,7 @@ internal sealed class PageTable
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private ref PageEntry WritableEntrySlow(PageId page)
+    private unsafe ref PageEntry WritableEntrySlow(PageId page)
     {
         PageTableNode leaf = WritableLeaf(page);
         ref PageEntry entry = ref leaf.Entries![page.Value & PageTableNode.FanoutMask];
@@ -277,7 +282,7 @@ internal sealed class PageTable
                 _memory.Frame(entry.Frame).CopyTo(_memory.Frame(copy));
                 _reclaimer.RetireFrame(entry.Frame, entry.Written, _live);
                 entry.Frame = copy;
-                _liveFrames[page.Value] = copy.Value;
+                _liveAddresses[page.Value] = (nint)_memory.Address(copy);
                 CopyOnWriteCount++;
             }
 

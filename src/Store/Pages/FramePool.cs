@@ -29,17 +29,18 @@ internal sealed class FramePool
     /// <summary>Returns a frame with undefined content.</summary>
     public FrameIndex Rent()
     {
-        _rented++;
         if (_freeCount > 0)
         {
+            _rented++;
             return new FrameIndex(_free[--_freeCount]);
         }
 
         if (_nextFresh == _freshEnd)
         {
-            Grow();
+            Grow(); // may throw StoreFullException: nothing is rented then
         }
 
+        _rented++;
         return new FrameIndex(_nextFresh++);
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Store.Pages;
 using Store.PageTable;
 
@@ -62,15 +63,23 @@ internal sealed class Reclaimer
     /// Advances reclamation by at most <paramref name="budget"/> items (all of them with
     /// int.MaxValue). Cheap when nothing was released since the last pass: one volatile read.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Reclaim(VersionRegistry versions, int budget)
+    {
+        // Inlined: every write asks, and nearly always the answer is this one comparison.
+        if (!_passActive && (versions.Generation == _seenGeneration || _items.Count == 0))
+        {
+            return;
+        }
+
+        ReclaimSome(versions, budget);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReclaimSome(VersionRegistry versions, int budget)
     {
         if (!_passActive)
         {
-            if (versions.Generation == _seenGeneration || _items.Count == 0)
-            {
-                return;
-            }
-
             _aliveCount = versions.CopyAlive(_alive, out _seenGeneration);
             _passActive = true;
             _scan = 0;

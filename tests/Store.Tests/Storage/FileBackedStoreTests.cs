@@ -87,6 +87,71 @@ public sealed class FileBackedStoreTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    [Fact]
+    public void AnOverwriteThatNeedsACopyOnAFullDiskFailsCleanlyAndKeepsBothVersionsIntact()
+    {
+        string mount = Path.Combine(_temp.Path, "small");
+        Directory.CreateDirectory(mount);
+        if (!Mount(mount))
+        {
+            Assert.Fail("mounting a 6 MiB tmpfs needs root (CI and developer machines run as root)");
+        }
+
+        try
+        {
+            using var store = StateStore.Open(new StoreOptions { Directory = mount, SegmentBytes = 1 << 20 });
+            var written = new List<int>();
+            try
+            {
+                for (int i = 0; i < 1_000_000; i++)
+                {
+                    store.Put(BitConverter.GetBytes(i), new byte[200]);
+                    written.Add(i);
+                }
+            }
+            catch (StoreFullException)
+            {
+            }
+
+            // Every page is now shared with the frozen version, so each overwrite of a page copies it:
+            // the free frames run out, and the pool's growth meets the full disk.
+            using var frozen = store.Freeze();
+            long inUseBefore = store.Statistics.FramesInUse;
+            long copiesBefore = store.Statistics.CopyOnWriteCount;
+            byte[] ones = Enumerable.Repeat((byte)1, 200).ToArray();
+            var overwritten = new List<int>();
+            StoreFullException? full = null;
+            foreach (int i in written)
+            {
+                try
+                {
+                    store.Put(BitConverter.GetBytes(i), ones);
+                    overwritten.Add(i);
+                }
+                catch (StoreFullException e)
+                {
+                    full = e;
+                    break;
+                }
+            }
+
+            Assert.NotNull(full);
+            output.WriteLine($"{overwritten.Count} of {written.Count} overwritten before: {full.Message}");
+            // A failed growth rents nothing: frames in use grew by exactly the copies made.
+            Assert.Equal(inUseBefore + (store.Statistics.CopyOnWriteCount - copiesBefore), store.Statistics.FramesInUse);
+            var done = overwritten.ToHashSet();
+            foreach (int i in written)
+            {
+                Assert.Equal(done.Contains(i) ? ones : new byte[200], store.Get(BitConverter.GetBytes(i)));
+                Assert.Equal(new byte[200], frozen.Get(BitConverter.GetBytes(i)));
+            }
+        }
+        finally
+        {
+            Run("umount", mount);
+        }
+    }
+
     private static bool Mount(string path) => Run("mount", $"-t tmpfs -o size=6m tmpfs {path}") == 0;
 
     private static int Run(string command, string arguments)

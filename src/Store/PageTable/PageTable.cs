@@ -125,20 +125,10 @@ internal sealed class PageTable
     /// </summary>
     public void WriteIfChanged(PageId page, int offset, ReadOnlySpan<byte> source)
     {
-        ReadOnlySpan<byte> current = Read(page).Slice(offset, source.Length);
-        int first = current.CommonPrefixLength(source);
-        if (first == source.Length)
+        if (ByteDifference.Find(Read(page).Slice(offset, source.Length), source, out int first, out int last))
         {
-            return;
+            source[first..(last + 1)].CopyTo(Write(page, offset + first, last - first + 1));
         }
-
-        int last = source.Length - 1;
-        while (current[last] == source[last])
-        {
-            last--;
-        }
-
-        source[first..(last + 1)].CopyTo(Write(page, offset + first, last - first + 1));
     }
 
     /// <summary>Allocates the next page id; its frame is zeroed, which is also how a restore starts a new page.</summary>

@@ -12,8 +12,10 @@ namespace Store.Benchmarks.Index;
 /// per-round Store/FASTER ratios are robust to that.
 /// </summary>
 /// <remarks>
-/// Options: <c>--rounds 41</c> (measured rounds per operation) and <c>--ops 200000</c> (operations
-/// per store per round). Successive rounds take successive slices of the 1M-key sequence, so a
+/// Options: <c>--rounds 41</c> (measured rounds per operation), <c>--ops 200000</c> (operations
+/// per store per round), <c>--key-space 10000000</c> (how many of the loaded keys the operations
+/// draw from; a few hundred measure CPU cost per operation instead of memory latency) and
+/// <c>--only Get|Put|RMW</c>. Successive rounds take successive slices of the 1M-key sequence, so a
 /// round does not find the previous round's keys in cache.
 /// </remarks>
 public static class KeyValuePaired
@@ -27,7 +29,20 @@ public static class KeyValuePaired
             throw new ArgumentException($"--ops must be between 1 and {KeyValueBenchmarks.Ops:N0}.");
         }
 
-        var bench = new KeyValueBenchmarks();
+        int keySpace = Option(args, "--key-space", 10_000_000);
+        if (keySpace is < 1 or > 10_000_000)
+        {
+            throw new ArgumentException("--key-space must be between 1 and 10,000,000 (the loaded keys).");
+        }
+
+        int onlyIndex = Array.IndexOf(args, "--only");
+        string? only = onlyIndex < 0 ? null : onlyIndex + 1 < args.Length ? args[onlyIndex + 1] : "";
+        if (only is not null && only is not ("Get" or "Put" or "RMW"))
+        {
+            throw new ArgumentException($"--only takes Get, Put or RMW, not '{only}'.");
+        }
+
+        var bench = new KeyValueBenchmarks { KeySpace = keySpace };
         var load = Stopwatch.StartNew();
         bench.SetupStore();
         Console.WriteLine($"Store loaded in {load.Elapsed.TotalSeconds:F1} s");
@@ -63,7 +78,12 @@ public static class KeyValuePaired
             op.Faster(0, KeyValueBenchmarks.Ops);
         }
 
-        Console.WriteLine($"{rounds} rounds of {ops:N0} ops per store and operation, 10M keys, uniform keys (seed {BenchKeys.Seed})");
+        if (only is not null)
+        {
+            operations = operations.Where(op => op.Name == only).ToArray();
+        }
+
+        Console.WriteLine($"{rounds} rounds of {ops:N0} ops per store and operation, 10M keys loaded, uniform over {keySpace:N0} of them (seed {BenchKeys.Seed})");
         Console.WriteLine();
         Console.WriteLine("| Op | Store median ns/op | FASTER median ns/op | Store min | FASTER min | Store/FASTER (median of per-round ratios) | rounds Store faster |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");

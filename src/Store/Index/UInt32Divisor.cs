@@ -8,9 +8,10 @@ namespace Store.Index;
 /// and the group table's entries per page, 1,020 at 4 KiB), as one 64×64→128-bit multiply.
 /// </summary>
 /// <remarks>
-/// Why: a lookup divides three times on the path to its first cache miss, and a hardware divide by
-/// a divisor the JIT cannot see as a constant costs 14–46 cycles on these CPUs, each one delaying the
-/// load that follows it. With M = ⌊(2^64 − 1) / d⌋ + 1, ⌊n / d⌋ = ⌊M·n / 2^64⌋ exactly for every
+/// Why: a lookup needs a quotient and a remainder twice on the path to its first cache miss (the
+/// group table slot, then the directory slot), which the JIT compiled to four hardware divides. A
+/// divide by a divisor the JIT cannot see as a constant costs 14–46 cycles on these CPUs, and each
+/// one delays the load that follows it. With M = ⌊(2^64 − 1) / d⌋ + 1, ⌊n / d⌋ = ⌊M·n / 2^64⌋ exactly for every
 /// n, d &lt; 2^32 and d ≥ 2 (Lemire, Kaser and Kurz, "Faster remainder by direct computation", 2019).
 /// </remarks>
 internal readonly struct UInt32Divisor

@@ -28,7 +28,7 @@ namespace Store.Benchmarks.Index;
 public class KeyValueBenchmarks
 {
     public const int Ops = 1_000_000;
-    private const long LoadedKeys = 10_000_000;
+    internal const long LoadedKeys = 10_000_000;
 
     private long[] _sequence = null!;
     private byte[] _keyBytes = null!;

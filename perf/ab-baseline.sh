@@ -13,8 +13,12 @@ out="${TMPDIR:-/tmp}/store-baseline-$sha"
 if [ ! -f "$out/bin/Store.Benchmarks.dll" ]; then
   rm -rf "$out"
   git worktree add --detach "$out/src" "$sha" > /dev/null
-  dotnet build -c Release "$out/src/perf/Store.Benchmarks" -o "$out/bin" > "$out/build.log" || { cat "$out/build.log"; exit 1; }
-  git worktree remove --force "$out/src"
+  trap 'git worktree remove --force "$out/src" 2> /dev/null || true' EXIT
+  if ! dotnet build -c Release "$out/src/perf/Store.Benchmarks" -o "$out/bin" > "$out/build.log"; then
+    cat "$out/build.log"
+    rm -rf "$out/bin"
+    exit 1
+  fi
 fi
 dotnet build -c Release perf/Store.Benchmarks > /dev/null
 echo "baseline: $sha ($(git log -1 --format=%s "$sha")); this build: $(git rev-parse --short HEAD), uncommitted src changes: $(git status --short -- src | wc -l)"

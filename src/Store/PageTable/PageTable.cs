@@ -35,7 +35,7 @@ namespace Store.PageTable;
 /// tree's entry frame for every page; allocation and copy-on-write are the only places a frame changes.
 /// Why frame indexes and not addresses: 8-byte addresses saved the segment arithmetic, 12–14% of a
 /// lookup's CPU with hot keys, but at 10M keys the twice larger array made Get, Put and RMW 1–4%
-/// slower (perf/README.md, "frame indexes against addresses").</para>
+/// slower (perf/README.md, "Frame indexes against addresses").</para>
 /// Writer thread only, except <see cref="Confirm"/>.
 /// </remarks>
 internal sealed class PageTable
@@ -48,7 +48,6 @@ internal sealed class PageTable
     private readonly Reclaimer _reclaimer;
     private readonly VersionRegistry _versions;
     private readonly int _granuleShift;
-    private readonly int _pageSize;
     private PageTableNode _root;
     private int _height;
     private uint _pageCount;
@@ -65,7 +64,6 @@ internal sealed class PageTable
         _reclaimer = reclaimer;
         _versions = versions;
         _granuleShift = BitOperationsLog2(memory.PageSize / 64);
-        _pageSize = memory.PageSize;
         _root = _nodes.RentLeaf();
         _root.Version = _live;
     }
@@ -77,18 +75,18 @@ internal sealed class PageTable
 
     public uint PageCount => _pageCount;
 
-    public int PageSize => _pageSize;
+    public int PageSize => _memory.PageSize;
 
     public int GranuleShift => _granuleShift;
 
     /// <summary>Frames copied because a frozen version held them (a metric).</summary>
     public long CopyOnWriteCount { get; private set; }
 
-    public unsafe ReadOnlySpan<byte> Read(PageId page)
+    public ReadOnlySpan<byte> Read(PageId page)
     {
         Debug.Assert(page.Value < _pageCount, "reads stay below the page count");
         Debug.Assert(_liveFrames[page.Value] == CachedEntry(page).Frame.Value, "the flat frame array mirrors the live tree");
-        return new ReadOnlySpan<byte>(_memory.Address(new FrameIndex(_liveFrames[page.Value])), _pageSize);
+        return _memory.Frame(new FrameIndex(_liveFrames[page.Value]));
     }
 
     /// <summary>
@@ -111,11 +109,11 @@ internal sealed class PageTable
 
     /// <summary>Makes [offset, offset+length) of the page writable in the live version and marks it dirty.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public unsafe Span<byte> Write(PageId page, int offset, int length)
+    public Span<byte> Write(PageId page, int offset, int length)
     {
         ref PageEntry entry = ref WritableEntry(page);
         entry.Region.Mark(offset, length, _granuleShift);
-        return new Span<byte>(_memory.Address(entry.Frame), _pageSize).Slice(offset, length);
+        return _memory.Frame(entry.Frame).Slice(offset, length);
     }
 
     /// <summary>
@@ -171,7 +169,7 @@ internal sealed class PageTable
     {
         Debug.Assert(_live == Epoch.First && _versions.AliveCount == 0, "restored bytes are written before the first freeze");
         Debug.Assert(page.Value < _pageCount, "restored writes stay below the page count");
-        source.CopyTo(_memory.Frame(CachedEntry(page).Frame).Slice(offset));
+        source.CopyTo(_memory.Frame(new FrameIndex(_liveFrames[page.Value])).Slice(offset));
     }
 
     /// <summary>The frame a restore writes a page into (see <see cref="WriteRestored"/>): not dirty, before the first freeze.</summary>
@@ -179,7 +177,7 @@ internal sealed class PageTable
     {
         Debug.Assert(_live == Epoch.First && _versions.AliveCount == 0, "restored bytes are written before the first freeze");
         Debug.Assert(page.Value < _pageCount, "restored writes stay below the page count");
-        return CachedEntry(page).Frame;
+        return new FrameIndex(_liveFrames[page.Value]);
     }
 
     /// <summary>

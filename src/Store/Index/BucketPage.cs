@@ -238,9 +238,6 @@ internal readonly ref struct RecordView
 
     public Pages.PageId FirstBlobPage => new(BinaryPrimitives.ReadUInt32LittleEndian(Stored));
 
-    /// <summary>Byte offset of the stored value inside the page.</summary>
-    public int StoredOffset => Offset + BucketPage.RecordHeaderSize + Key.Length;
-
     public int Size => BucketPage.RecordHeaderSize + Key.Length + Stored.Length;
 
     public static RecordView At(ReadOnlySpan<byte> page, int offset) => new(page, offset);

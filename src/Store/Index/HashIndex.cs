@@ -128,11 +128,18 @@ internal sealed partial class HashIndex
             return false;
         }
 
-        // No Reserve: the only frame this can need is a copy-on-write's, and renting it grows the
-        // pool or throws before the page changes.
-        _table.WriteIfChanged(location.Page, valueOffset, value);
+        OverwriteInline(location.Page, valueOffset, value);
         return true;
     }
+
+    /// <summary>
+    /// Replaces an inline value with one of the same length, writing only the bytes that differ:
+    /// the common update (a counter, an aggregate), which Put and RMW do before anything else, so
+    /// <see cref="PutAt"/> never sees it. No Reserve: the only frame this can need is a
+    /// copy-on-write's, and renting it grows the pool or throws before the page changes.
+    /// </summary>
+    private void OverwriteInline(PageId page, int valueOffset, ReadOnlySpan<byte> value) =>
+        _table.WriteIfChanged(page, valueOffset, value);
 
     public bool Delete(ReadOnlySpan<byte> key)
     {
@@ -186,10 +193,7 @@ internal sealed partial class HashIndex
 
             if (inlineOffset >= 0 && length == current.Length)
             {
-                // The common case (a counter, an aggregate): rewrite only the bytes that changed.
-                // No Reserve: the only frame this can need is a copy-on-write's, and renting it
-                // grows the pool or throws before the page changes.
-                _table.WriteIfChanged(location.Page, inlineOffset, next);
+                OverwriteInline(location.Page, inlineOffset, next);
                 return;
             }
 
@@ -220,15 +224,9 @@ internal sealed partial class HashIndex
         }
 
         RecordView record = BucketPage.Record(_table.Read(location.Page), location.Slot);
+        Debug.Assert(record.IsExternal || value.Length != record.ValueLength, "callers overwrite a same-length inline value in place (OverwriteInline)");
         Reserve(value.Length, record.IsExternal ? record.ValueLength : 0);
-        bool inline = value.Length <= _geometry.InlineValueLimit;
-        if (!record.IsExternal && inline && value.Length == record.ValueLength)
-        {
-            _table.WriteIfChanged(location.Page, record.StoredOffset, value);
-            return;
-        }
-
-        if (record.IsExternal && !inline)
+        if (record.IsExternal && value.Length > _geometry.InlineValueLimit)
         {
             RewriteBlob(keyGroup, record.FirstBlobPage, value);
             Span<byte> length = stackalloc byte[4];

@@ -55,6 +55,7 @@ internal static class Fmt
         PageRecordKind.FullPage => "full",
         PageRecordKind.Granules => "granules",
         PageRecordKind.Extents => "extents",
+        PageRecordKind.Batch => "batch",
         _ => $"unknown ({(byte)kind})",
     };
 

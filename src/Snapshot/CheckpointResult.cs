@@ -3,7 +3,7 @@ namespace Snapshot;
 /// <summary>What one checkpoint wrote, reported when its data is durable and committed.</summary>
 /// <param name="Base">The confirmed checkpoint this one is a delta of; None for a full checkpoint.</param>
 /// <param name="ChainLength">Data files a restore of this checkpoint reads.</param>
-/// <param name="Pages">Page records written.</param>
+/// <param name="Pages">Pages written (a page batch holds many; see FORMAT.md).</param>
 /// <param name="Granules">Granules those records cover (a whole page counts 64).</param>
 /// <param name="Bytes">Bytes of the data file.</param>
 /// <param name="SyncDuration">The barrier's synchronous part (the store's freeze and the hand-off).</param>

@@ -129,7 +129,7 @@ public sealed partial class Checkpointer
         ImmutableArray<DataFileId> chain = pending.Kind == CheckpointKind.Full ? [fileId] : pending.Base!.Chain.Add(fileId);
         var entry = new CheckpointEntry(
             pending.Id, pending.Base?.Id ?? CheckpointId.None, pending.Kind, Confirmed: false, version.Value, pending.Frozen.PageCount,
-            DateTimeOffset.UtcNow, written.Length, written.Records, written.Granules, chain);
+            DateTimeOffset.UtcNow, written.Length, written.Pages, written.Granules, chain);
         ImmutableArray<DataFileEntry>.Builder files = ImmutableArray.CreateBuilder<DataFileEntry>(_catalog.Files.Length + 1);
         foreach (DataFileEntry file in _catalog.Files)
         {
@@ -153,7 +153,7 @@ public sealed partial class Checkpointer
         _epochs[pending.Id] = version;
         _pending.Remove(pending);
         return new CheckpointResult(
-            pending.Id, pending.Kind, entry.Base, chain.Length, written.Records, written.Granules, written.Length,
+            pending.Id, pending.Kind, entry.Base, chain.Length, written.Pages, written.Granules, written.Length,
             pending.SyncDuration, Stopwatch.GetElapsedTime(pending.BarrierTimestamp));
     }
 

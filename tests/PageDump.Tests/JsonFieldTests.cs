@@ -31,10 +31,10 @@ public sealed class JsonFieldTests
         JsonElement file = First(json, "files");
         Assert.Equal("position, id, name, createdBy, lastUsedBy, length, lengthOnDisk, status, problem, header, trailer, records", Fields(file));
         Assert.Equal("checkpointId, baseId, kind, version, pageCount, pageSize, maxParallelism", Fields(file.GetProperty("header")));
-        Assert.Equal("recordCount, recordBytes, granules, minKeyGroup, maxKeyGroup", Fields(file.GetProperty("trailer")));
+        Assert.Equal("recordCount, recordBytes, granules, minKeyGroup, maxKeyGroup, pages", Fields(file.GetProperty("trailer")));
         Assert.Equal("count, full, granules, extents, damaged, minPage, maxPage, minKeyGroup, maxKeyGroup, storeWide", Fields(file.GetProperty("records")));
         Assert.Equal("min, max, distinct, storeWideRecords", Fields(json.GetProperty("keyGroups")));
-        Assert.Equal("page, file, offset, kind, bytes, keyGroup, granuleMask, checksum", Fields(First(json, "pageIndex")));
+        Assert.Equal("page, file, offset, kind, bytes, keyGroup, granuleMask, checksum, storedBytes", Fields(First(json, "pageIndex")));
     }
 
     [Fact]
@@ -44,7 +44,7 @@ public sealed class JsonFieldTests
         JsonElement changed = Tool.Run("pages", Scenario.Chain.Directory, "3", "--changed-since", "1", "--json").Json;
 
         Assert.Equal("shard, checkpoint, file, keyGroups, changedSince, rows, damage", Fields(records));
-        Assert.Equal("page, keyGroup, kind, version, granuleMask, maskBar, granules, bytes, offset, checksum, problem", Fields(First(records, "rows")));
+        Assert.Equal("page, keyGroup, kind, version, granuleMask, maskBar, granules, bytes, offset, checksum, problem, storedBytes", Fields(First(records, "rows")));
         Assert.Equal("shard, checkpoint, file, keyGroups, changedSince, rows, damage", Fields(changed));
         Assert.Equal("page, keyGroup, change, version, granuleMask, maskBar, granules, changedBytes, checksum", Fields(First(changed, "rows")));
     }

@@ -68,7 +68,7 @@ public sealed class ManifestTests
             JsonElement trailer = file.GetProperty("trailer"), records = file.GetProperty("records");
             Assert.Equal(trailer.GetProperty("minKeyGroup").GetInt32(), records.GetProperty("minKeyGroup").GetInt32());
             Assert.Equal(trailer.GetProperty("maxKeyGroup").GetInt32(), records.GetProperty("maxKeyGroup").GetInt32());
-            Assert.Equal(trailer.GetProperty("recordCount").GetInt64(), records.GetProperty("count").GetInt64());
+            Assert.Equal(trailer.GetProperty("pages").GetInt64(), records.GetProperty("count").GetInt64());
         }
 
         JsonElement groups = result.Json.GetProperty("keyGroups");

@@ -179,7 +179,7 @@ public sealed class VerifyTests
         ToolResult result = Tool.Run("verify", dir.Path);
 
         Assert.True(result.Exit == 3, result.ToString());
-        Assert.Contains("page records, its file's trailer", result.Out);
+        Assert.Contains("pages, its file's trailer", result.Out);
     }
 
     [Fact]

@@ -25,16 +25,26 @@ public static class Corrupt
         stream.SetLength(stream.Length - bytes);
     }
 
-    /// <summary>The file offset and page of the <paramref name="n"/>th record (0-based) of a data file.</summary>
+    /// <summary>
+    /// The file offset and page of the <paramref name="n"/>th record (0-based) of a data file, as its
+    /// header names them: a page batch is one record, named by its first page. Damage to a record's
+    /// payload is reported there.
+    /// </summary>
     public static (long Offset, uint Page) NthRecord(string path, int n)
     {
         using DataFileReader reader = DataFileReader.Open(path);
-        for (int i = 0; i <= n; i++)
+        long seen = -1;
+        for (int i = -1; i < n;)
         {
             Assert.True(reader.MoveNext());
+            if (reader.CurrentRecordOffset != seen)
+            {
+                seen = reader.CurrentRecordOffset;
+                i++;
+            }
         }
 
-        return (reader.CurrentOffset, reader.Current.Page.Value);
+        return (reader.CurrentRecordOffset, reader.CurrentRecord.Page.Value);
     }
 
     /// <summary>Rewrites a data file's header as a newer format version would, checksum included, so only the version is wrong.</summary>

@@ -263,7 +263,7 @@ public static partial class CheckpointBench
             Console.WriteLine($"## Incremental checkpoints: {o.Rounds} rounds of {o.Updates:N0} uniform updates ({o.Kind}) each");
             Console.WriteLine();
             Console.WriteLine("| round | distinct keys | logical B | checkpoint B | ratio | records (extents / granules / full) | " +
-                "record headers B | extent prefixes B | page bytes B: extents + granules/pages | header+trailer B | barrier sync µs | barrier→committed ms | update ops/s | B allocated by updates |");
+                "record headers B | extent prefixes and batch entry heads B | page bytes B: extents + granules/pages | header+trailer B | barrier sync µs | barrier→committed ms | update ops/s | B allocated by updates |");
             Console.WriteLine("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             var random = new Random(BenchKeys.Seed);
             ulong[] touched = CheckpointWorkload.NewBitmap(o.Keys);
@@ -293,7 +293,7 @@ public static partial class CheckpointBench
                 summary.RoundShapes.Add(shape);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {round} | {distinct:N0} | {logical:N0} | {delta.Result.Bytes:N0} | {ratio:F3} | {shape.Records:N0} ({shape.ExtentRecords:N0} / {shape.GranuleRecords:N0} / {shape.FullPageRecords:N0}) | " +
-                    $"{shape.Records * PageRecordHeader.Size:N0} | {shape.Extents * PageRecordHeader.ExtentPrefixSize:N0} | {shape.PageBytes:N0}: {shape.ExtentBytes:N0} + {shape.PageBytes - shape.ExtentBytes:N0} | {DataFileHeader.Size + DataFileTrailer.Size} | " +
+                    $"{shape.HeaderBytes:N0} | {shape.PrefixBytes:N0} | {shape.PageBytes:N0}: {shape.ExtentBytes:N0} + {shape.PageBytes - shape.ExtentBytes:N0} | {DataFileHeader.Size + DataFileTrailer.Size} | " +
                     $"{delta.Sync.TotalMicroseconds:F1} | {delta.Total.TotalMilliseconds:F1} | {o.Updates / updating.TotalSeconds:N0} | {allocated:N0} |"));
             }
         }
@@ -341,10 +341,17 @@ public static partial class CheckpointBench
     {
         var shape = new FileShape();
         using DataFileReader reader = DataFileReader.Open(path);
+        long lastRecord = -1;
         while (reader.MoveNext())
         {
             PageRecordHeader record = reader.Current;
             shape.Records++;
+            if (reader.CurrentRecordOffset != lastRecord)
+            {
+                lastRecord = reader.CurrentRecordOffset;
+                shape.HeaderBytes += PageRecordHeader.Size; // a batch's header once, for all its pages
+            }
+
             switch (record.Kind)
             {
                 case PageRecordKind.FullPage:
@@ -358,15 +365,18 @@ public static partial class CheckpointBench
                 default:
                     shape.ExtentRecords++;
                     ReadOnlySpan<byte> payload = reader.CurrentPayload;
+                    long extentBytes = 0;
                     for (int at = 0; at < payload.Length;)
                     {
                         int length = BinaryPrimitives.ReadUInt16LittleEndian(payload[(at + 2)..]);
                         shape.Extents++;
-                        shape.PageBytes += length;
-                        shape.ExtentBytes += length;
+                        extentBytes += length;
                         at += PageRecordHeader.ExtentPrefixSize + length;
                     }
 
+                    shape.PageBytes += extentBytes;
+                    shape.ExtentBytes += extentBytes;
+                    shape.PrefixBytes += record.InBatch ? record.EntryLength - extentBytes : payload.Length - extentBytes;
                     break;
             }
         }
@@ -376,7 +386,10 @@ public static partial class CheckpointBench
 
     private sealed class FileShape
     {
+        /// <summary>Pages (a batch holds many).</summary>
         public long Records;
+        public long HeaderBytes;
+        public long PrefixBytes;
         public long ExtentRecords;
         public long GranuleRecords;
         public long FullPageRecords;

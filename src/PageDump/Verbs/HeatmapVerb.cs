@@ -131,7 +131,7 @@ internal static class HeatmapVerb
                     : record.KeyGroup == Fmt.StoreWide ? rows - 1 : Math.Min(record.KeyGroup / perRow, rows - 2);
                 if (row < rows)
                 {
-                    cells[row] += Snapshot.Format.PageRecordHeader.Size + record.PayloadLength;
+                    cells[row] += record.StoredLength;
                 }
             }
         }

@@ -83,7 +83,7 @@ internal static class ListVerb
             try
             {
                 using DataFileReader reader = DataFileReader.Open(path, catalog.File(entry.OwnFile)?.Length);
-                format = DataFileHeader.FormatVersion;
+                format = reader.Header.Format;
             }
             catch (UnsupportedFormatException e)
             {

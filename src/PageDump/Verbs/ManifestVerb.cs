@@ -67,7 +67,7 @@ internal static class ManifestVerb
         Pair("checkpoint", $"{entry.Id.Value} ({Fmt.Kind(entry.Kind)}{(entry.Base.IsNone ? "" : $" on {entry.Base.Value}")}, {(entry.Confirmed ? "confirmed" : "not confirmed")})");
         Pair("created", Fmt.Time(entry.Created));
         Pair("state", $"{Fmt.Num(entry.PageCount)} pages of {Fmt.Num(catalog.PageSize)} bytes, {catalog.MaxParallelism} key groups, store version {entry.Version}");
-        Pair("own file", $"{Fmt.Num(entry.Pages)} page records, {Fmt.Num(entry.Granules)} granules, {Fmt.Num(entry.Bytes)} bytes");
+        Pair("own file", $"{Fmt.Num(entry.Pages)} pages, {Fmt.Num(entry.Granules)} granules, {Fmt.Num(entry.Bytes)} bytes");
         Pair("restore reads", $"{entry.Chain.Length} file(s), {Fmt.Num(checkpoint.ChainBytes)} bytes");
         Pair("catalog", $"revision {catalog.Revision}, {catalog.Checkpoints.Length} checkpoint(s), {catalog.Files.Length} file(s) registered");
         Pair("key groups", keyGroups.Min is null
@@ -130,7 +130,7 @@ internal static class ManifestVerb
             DataFileTrailer t = reader.Trailer;
             header = new HeaderInfo(h.Checkpoint.Value, h.Base.IsNone ? null : h.Base.Value, Fmt.Kind(h.Kind), h.Version, h.PageCount, h.PageSize, h.MaxParallelism);
             trailer = new TrailerInfo(t.RecordCount, t.RecordBytes, t.Granules,
-                t.MinKeyGroup == uint.MaxValue ? null : (int)t.MinKeyGroup, t.MinKeyGroup == uint.MaxValue ? null : (int)t.MaxKeyGroup);
+                t.MinKeyGroup == uint.MaxValue ? null : (int)t.MinKeyGroup, t.MinKeyGroup == uint.MaxValue ? null : (int)t.MaxKeyGroup, t.Pages);
             var summary = new RecordSummary();
             records = summary;
             try
@@ -141,7 +141,7 @@ internal static class ManifestVerb
                     int? group = Fmt.KeyGroupOrNull(r.KeyGroup);
                     StoreCorruptedException? bad = reader.CurrentDamage;
                     index.Add(new IndexRow(r.Page.Value, id.Value, reader.CurrentOffset, Fmt.Kind(r.Kind), r.PayloadLength, group, Fmt.Mask(r.GranuleMask),
-                        bad is null ? "ok" : "bad"));
+                        bad is null ? "ok" : "bad", r.StoredLength));
                     summary.Add(r, group, bad is not null);
                     if (bad is not null)
                     {
@@ -181,11 +181,11 @@ internal static class ManifestVerb
 
     private sealed record HeaderInfo(long CheckpointId, long? BaseId, string Kind, uint Version, uint PageCount, int PageSize, int MaxParallelism);
 
-    private sealed record TrailerInfo(long RecordCount, long RecordBytes, long Granules, int? MinKeyGroup, int? MaxKeyGroup);
+    private sealed record TrailerInfo(long RecordCount, long RecordBytes, long Granules, int? MinKeyGroup, int? MaxKeyGroup, long Pages);
 
     private sealed record KeyGroupSummary(int? Min, int? Max, int Distinct, int StoreWideRecords);
 
-    private sealed record IndexRow(uint Page, long File, long Offset, string Kind, int Bytes, int? KeyGroup, string GranuleMask, string Checksum);
+    private sealed record IndexRow(uint Page, long File, long Offset, string Kind, int Bytes, int? KeyGroup, string GranuleMask, string Checksum, int StoredBytes);
 
     private sealed class RecordSummary
     {

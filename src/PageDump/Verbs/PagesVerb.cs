@@ -69,7 +69,7 @@ internal static class PagesVerb
 
                 rows.Add(new RecordRow(r.Page.Value, Fmt.KeyGroupOrNull(r.KeyGroup), Fmt.Kind(r.Kind), r.Version, Fmt.Mask(r.GranuleMask),
                     Fmt.AsciiBar(r.GranuleMask), BitOperations.PopCount(r.GranuleMask), r.PayloadLength, reader.CurrentOffset,
-                    bad is null ? "ok" : "bad", bad?.Detail));
+                    bad is null ? "ok" : "bad", bad?.Detail, r.StoredLength));
             }
         }
         catch (StoreCorruptedException e)
@@ -94,17 +94,17 @@ internal static class PagesVerb
             return;
         }
 
-        var table = Session.Table("page", "key group", "kind", "version", "granules", "bytes", "checksum");
+        var table = Session.Table("page", "key group", "kind", "version", "granules", "bytes", "stored", "checksum");
         foreach (RecordRow row in rows)
         {
             Session.Row(table, Fmt.Inv(row.Page), row.KeyGroup is { } g ? Fmt.Inv(g) : "store-wide", row.Kind, Fmt.Inv(row.Version),
-                Fmt.Bar(Convert.ToUInt64(row.GranuleMask, 16)), Fmt.Num(row.Bytes), row.Checksum == "ok" ? "ok" : $"BAD: {row.Problem}");
+                Fmt.Bar(Convert.ToUInt64(row.GranuleMask, 16)), Fmt.Num(row.Bytes), Fmt.Num(row.StoredBytes), row.Checksum == "ok" ? "ok" : $"BAD: {row.Problem}");
         }
 
         session.Write(table);
         session.Line($"{Fmt.Num(rows.Count)} record(s) of {Path.GetFileName(path)} ({entry.Id.Value}, {Fmt.Kind(entry.Kind)})" +
             (groups is { } shown ? $" in key group(s) {shown}" : "") +
-            $": {Fmt.Num(rows.Sum(r => (long)r.Bytes))} payload bytes, {rows.Count(r => r.Checksum != "ok")} damaged. " +
+            $": {Fmt.Num(rows.Sum(r => (long)r.Bytes))} payload bytes, {Fmt.Num(rows.Sum(r => (long)r.StoredBytes))} stored, {rows.Count(r => r.Checksum != "ok")} damaged. " +
             "Granules: █ all set, ▒ some, · none; one character per 2 granules of " + Fmt.Num(catalog.PageSize / 64) + " bytes.");
     }
 
@@ -159,7 +159,8 @@ internal static class PagesVerb
     }
 
     private sealed record RecordRow(
-        uint Page, int? KeyGroup, string Kind, uint Version, string GranuleMask, string MaskBar, int Granules, int Bytes, long Offset, string Checksum, string? Problem);
+        uint Page, int? KeyGroup, string Kind, uint Version, string GranuleMask, string MaskBar, int Granules, int Bytes, long Offset, string Checksum, string? Problem,
+        int StoredBytes);
 
     private sealed record ChangedRow(
         uint Page, int? KeyGroup, string Change, uint? Version, string GranuleMask, string MaskBar, int Granules, int ChangedBytes, string Checksum);

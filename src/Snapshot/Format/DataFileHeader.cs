@@ -7,7 +7,7 @@ namespace Snapshot.Format;
 /// The first 64 bytes of a checkpoint data file (little-endian):
 /// <code>
 /// 0  u64 magic          "STORECKD" (0x444B4345524F5453)
-/// 8  u32 formatVersion  2 (1 had 32-byte page record headers; see PageRecordHeader)
+/// 8  u32 formatVersion  3 (page batches); 2 is still read (one record per page); 1 was never released
 /// 12 u32 headerSize     64
 /// 16 i64 checkpointId   the checkpoint that wrote this file
 /// 24 i64 baseId         the checkpoint this one is a delta of; 0 for a full checkpoint
@@ -30,7 +30,13 @@ public readonly record struct DataFileHeader(
     CheckpointKind Kind)
 {
     public const ulong Magic = 0x444B4345524F5453; // "STORECKD"
-    public const uint FormatVersion = 2;
+
+    /// <summary>The format this build writes.</summary>
+    public const uint FormatVersion = 3;
+
+    /// <summary>The oldest format this build still reads: checkpoints written before an upgrade stay restorable.</summary>
+    public const uint OldestReadableFormat = 2;
+
     public const int Size = 64;
     public const int FormatVersionOffset = 8;
     public const int CheckpointIdOffset = 16;
@@ -41,6 +47,9 @@ public readonly record struct DataFileHeader(
     public const int MaxParallelismOffset = 44;
     public const int KindOffset = 48;
     public const int ChecksumOffset = 56;
+
+    /// <summary>The format the file was written in (<see cref="FormatVersion"/> for a file this build writes).</summary>
+    public uint Format { get; init; } = FormatVersion;
 
     public void Write(Span<byte> destination)
     {
@@ -85,7 +94,7 @@ public readonly record struct DataFileHeader(
                 file, ChecksumOffset, null);
         }
 
-        if (version != FormatVersion)
+        if (version is < OldestReadableFormat or > FormatVersion)
         {
             throw new UnsupportedFormatException(file, version, FormatVersion);
         }
@@ -97,7 +106,7 @@ public readonly record struct DataFileHeader(
             BinaryPrimitives.ReadUInt32LittleEndian(source[PageCountOffset..]),
             (int)BinaryPrimitives.ReadUInt32LittleEndian(source[PageSizeOffset..]),
             (int)BinaryPrimitives.ReadUInt32LittleEndian(source[MaxParallelismOffset..]),
-            (CheckpointKind)source[KindOffset]);
+            (CheckpointKind)source[KindOffset]) { Format = version };
         if (header.Kind is not (CheckpointKind.Full or CheckpointKind.Incremental) ||
             header.PageSize is < 4096 or > 65536 || (header.PageSize & (header.PageSize - 1)) != 0)
         {

@@ -12,13 +12,14 @@ namespace Snapshot.Format;
 /// 4  u32 pageId
 /// 8  u32 version        store epoch that last wrote the page
 /// 12 u16 keyGroup       from the page's own header; 0xFFFF for store-wide pages (meta, group table, free)
-/// 14 u8  kind           PageRecordKind: 1 full page, 2 granules, 3 extents
+/// 14 u8  kind           PageRecordKind: 1 full page, 2 granules, 3 extents (format 2 only), 4 page batch (format 3)
 /// 15 u8  reserved       zero
 /// 16 u32 payloadLength
 /// 20 ..  payload        kind 1: the page; kind 2: u64 granule mask, then those granules;
-///                       kind 3: repeated (u16 offset, u16 length, bytes)
+///                       kind 3: repeated (u16 offset, u16 length, bytes); kind 4: one entry per page (PageBatch)
 /// </code>
-/// Records follow one another with no padding, in ascending page id.
+/// Records follow one another with no padding, in ascending page id (a batch's pages lie between
+/// the records before and after it).
 /// </summary>
 /// <remarks>
 /// Why 20 bytes and the mask inside granule payloads: most records of an incremental checkpoint
@@ -33,6 +34,17 @@ namespace Snapshot.Format;
 /// </param>
 public readonly record struct PageRecordHeader(PageId Page, uint Version, ushort KeyGroup, PageRecordKind Kind, int PayloadLength, ulong GranuleMask = 0)
 {
+    /// <summary>
+    /// For a page read out of a batch (<see cref="PageBatch.ReadEntry"/>): the bytes of its entry.
+    /// 0 for a record of its own.
+    /// </summary>
+    public int EntryLength { get; init; }
+
+    public bool InBatch => EntryLength > 0;
+
+    /// <summary>The bytes this page takes in its file: its entry in a batch, or its whole record.</summary>
+    public int StoredLength => InBatch ? EntryLength : Size + PayloadLength;
+
     public const int Size = 20;
     public const int ChecksumOffset = 0;
     public const int PageIdOffset = 4;
@@ -89,7 +101,8 @@ public readonly record struct PageRecordHeader(PageId Page, uint Version, ushort
     /// returns the header with its <see cref="GranuleMask"/>. <paramref name="record"/> spans the
     /// header and the payload.
     /// </summary>
-    public PageRecordHeader Verify(ReadOnlySpan<byte> record, string file, long offset, int pageSize, uint pageCount)
+    /// <param name="formatVersion">The data file's format: batches exist from format 3 on.</param>
+    public PageRecordHeader Verify(ReadOnlySpan<byte> record, string file, long offset, int pageSize, uint pageCount, uint formatVersion)
     {
         uint stored = BinaryPrimitives.ReadUInt32LittleEndian(record[ChecksumOffset..]);
         uint actual = Checksum.Of32(record[PageIdOffset..(Size + PayloadLength)]);
@@ -101,6 +114,11 @@ public readonly record struct PageRecordHeader(PageId Page, uint Version, ushort
         if (Page.Value >= pageCount)
         {
             throw new StoreCorruptedException($"page record names {Page} but the checkpoint has {pageCount} pages", file, offset + PageIdOffset, Page);
+        }
+
+        if (Kind == PageRecordKind.Batch && formatVersion >= 3)
+        {
+            return this; // the entries are checked as they are read (PageBatch.ReadEntry)
         }
 
         ReadOnlySpan<byte> payload = record.Slice(Size, PayloadLength);

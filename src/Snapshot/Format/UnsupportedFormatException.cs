@@ -5,7 +5,8 @@ namespace Snapshot.Format;
 /// bytes check out, but this build cannot interpret them. Upgrade the reader.
 /// </summary>
 public sealed class UnsupportedFormatException(string file, uint found, uint supported)
-    : Exception($"'{file}' uses checkpoint format version {found}; this build reads version {supported}. Use a newer Store build to read it.")
+    : Exception($"'{file}' uses checkpoint format version {found}; this build reads versions {DataFileHeader.OldestReadableFormat} to {supported}." +
+        (found > supported ? " Use a newer Store build to read it." : ""))
 {
     public string File { get; } = file;
 

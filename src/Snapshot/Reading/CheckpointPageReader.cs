@@ -40,6 +40,7 @@ public sealed class CheckpointPageReader : IDisposable
     private readonly List<ChainRecord> _currentRecords = [];
     private readonly List<StoreCorruptedException> _currentDamage = [];
     private readonly SortedDictionary<uint, List<(int Index, ChainRecord Record)>> _damagedAhead = []; // damaged records by the page they claim
+    private readonly List<(StoreCorruptedException Damage, uint First, uint End)> _damagedBatches = []; // may have held pages [First, End)
     private readonly byte[] _page;
 
     private CheckpointPageReader(CheckpointEntry entry, int pageSize, Source?[] sources)
@@ -146,6 +147,7 @@ public sealed class CheckpointPageReader : IDisposable
             {
                 List<StoreCorruptedException> damage = [.. reader.CurrentDamage];
                 damage.AddRange(reader.Damage.Where(d => d.Page is null)); // lost or unlinked files could have held a record of this page
+                damage.AddRange(reader.DamagedBatchesReaching(page).Except(damage));
                 return new RestoredPage(page, reader.CurrentBytes.ToArray(), [.. reader.CurrentRecords], damage);
             }
 
@@ -155,8 +157,16 @@ public sealed class CheckpointPageReader : IDisposable
             }
         }
 
-        return new RestoredPage(page, new byte[reader.PageSize], [], [.. reader.Damage.Where(d => d.Page is null)]);
+        return new RestoredPage(page, new byte[reader.PageSize], [], [.. reader.Damage.Where(d => d.Page is null), .. reader.DamagedBatchesReaching(page)]);
     }
+
+    /// <summary>
+    /// Damaged page batches that may have held <paramref name="page"/>: a batch's checksum covers all
+    /// its pages, but once it is damaged only its first is known, so every page up to the next
+    /// record of its file is suspect.
+    /// </summary>
+    private IEnumerable<StoreCorruptedException> DamagedBatchesReaching(PageId page) =>
+        _damagedBatches.Where(d => d.First <= page.Value && page.Value < d.End).Select(d => d.Damage);
 
     /// <summary>Moves to the next page some record of the chain touches, in ascending page order.</summary>
     public bool MoveNext()
@@ -244,9 +254,22 @@ public sealed class CheckpointPageReader : IDisposable
                 DataFileReader data = source.Reader;
                 uint page = data.Current.Page.Value;
                 bool inOrder = !source.Started || page > source.Page;
+                if (source.DamagedBatch >= 0)
+                {
+                    // The record after a damaged batch bounds the pages the batch can have held.
+                    _damagedBatches[source.DamagedBatch] = _damagedBatches[source.DamagedBatch] with { End = Math.Max(page, _damagedBatches[source.DamagedBatch].First + 1) };
+                    source.DamagedBatch = -1;
+                }
+
                 if (data.CurrentDamage is { } damage)
                 {
                     _damage.Add(damage);
+                    if (data.Current.Kind == PageRecordKind.Batch)
+                    {
+                        source.DamagedBatch = _damagedBatches.Count;
+                        _damagedBatches.Add((damage, page, uint.MaxValue));
+                    }
+
                     if (inOrder && page < Checkpoint.PageCount)
                     {
                         if (!_damagedAhead.TryGetValue(page, out List<(int Index, ChainRecord Record)>? list))
@@ -316,6 +339,9 @@ public sealed class CheckpointPageReader : IDisposable
         public bool Started { get; set; }
 
         public bool Ended { get; set; }
+
+        /// <summary>The index in <c>_damagedBatches</c> of this file's last record when it was a damaged batch; -1 otherwise.</summary>
+        public int DamagedBatch { get; set; } = -1;
     }
 
     private readonly struct PageSink(byte[] page) : IPagePatchSink

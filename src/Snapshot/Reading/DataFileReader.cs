@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
 using Snapshot.Format;
 using Store.Diagnostics;
+using Store.Pages;
 
 namespace Snapshot.Reading;
 
@@ -11,7 +12,13 @@ namespace Snapshot.Reading;
 /// bound and payload shape, and at the end the trailer's counts. Memory use is a few 1 MiB chunks
 /// (<see cref="ChunkSource"/>), never the file.
 /// </summary>
-/// <remarks>Every failure is a <see cref="StoreCorruptedException"/> naming this file and the offset (and page, once known).</remarks>
+/// <remarks>
+/// <para>A page batch (format 3) is verified whole, then handed out one page at a time: each of its
+/// pages is a <see cref="PageRecordKind.Extents"/> record whose payload is re-encoded in the kind-3
+/// layout, with <see cref="PageRecordHeader.EntryLength"/> set and <see cref="CurrentOffset"/> at its
+/// entry. So callers see one record per page whatever the format.</para>
+/// <para>Every failure is a <see cref="StoreCorruptedException"/> naming this file and the offset (and page, once known).</para>
+/// </remarks>
 public sealed class DataFileReader : IDisposable
 {
     private readonly SafeFileHandle _handle;
@@ -22,8 +29,20 @@ public sealed class DataFileReader : IDisposable
     private int _bufferLength;
     private int _position;     // offset in _buffer of the next record
     private long _records;
+    private long _pages;          // pages handed out, each page of a batch counted
+    private bool _damagedBatch;   // a damaged batch hides its page count, so the trailer's cannot be checked
     private int _currentLength;
     private bool _disposed;
+
+    // The batch being handed out: its payload is _buffer[_batchStart, _batchEnd), and the next entry
+    // starts at _batchAt. The buffer does not move before the batch is done: only a new record's Fill moves it.
+    private PageRecordHeader _batch;
+    private int _batchStart;
+    private int _batchAt;
+    private int _batchEnd;
+    private PageId? _batchPrevious; // null before the batch's first entry
+    private byte[]? _entryPayload;
+    private long _entryOffset;
 
     private DataFileReader(SafeFileHandle handle, ChunkSource source, string path, DataFileHeader header, DataFileTrailer trailer, long length, byte[] buffer, int bufferLength)
     {
@@ -61,10 +80,21 @@ public sealed class DataFileReader : IDisposable
     /// <summary>Why the current record is damaged, when <see cref="ContinuePastDamagedRecords"/> let it through; null when it verified.</summary>
     public StoreCorruptedException? CurrentDamage { get; private set; }
 
-    /// <summary>File offset of the current record.</summary>
-    public long CurrentOffset => _bufferStart + _position - _currentLength;
+    /// <summary>File offset of the current record (of its entry, for a page of a batch).</summary>
+    public long CurrentOffset => Current.InBatch ? _entryOffset : CurrentRecordOffset;
 
-    public ReadOnlySpan<byte> CurrentPayload => _buffer.AsSpan(_position - _currentLength + PageRecordHeader.Size, Current.PayloadLength);
+    /// <summary>
+    /// The record that holds the current page: the page's own record, or its batch. Damage found by
+    /// a checksum is reported at this record, since the checksum covers the whole batch.
+    /// </summary>
+    public PageRecordHeader CurrentRecord => Current.InBatch ? _batch : Current;
+
+    /// <summary>File offset of <see cref="CurrentRecord"/>.</summary>
+    public long CurrentRecordOffset => _bufferStart + _position - _currentLength;
+
+    public ReadOnlySpan<byte> CurrentPayload => Current.InBatch
+        ? _entryPayload.AsSpan(0, Current.PayloadLength)
+        : _buffer.AsSpan(_position - _currentLength + PageRecordHeader.Size, Current.PayloadLength);
 
     /// <summary>
     /// Opens a data file and checks its header and trailer. <paramref name="expectedLength"/> is
@@ -129,6 +159,11 @@ public sealed class DataFileReader : IDisposable
             DataFileTrailer trailer = DataFileTrailer.Read(bytes[..read], path, length - DataFileTrailer.Size);
             read = RandomAccess.Read(handle, bytes[..DataFileHeader.Size], 0);
             DataFileHeader header = DataFileHeader.Read(bytes[..read], path);
+            if (header.Format < 3)
+            {
+                trailer = trailer with { Pages = trailer.RecordCount }; // format 2: one record per page, the field reserved
+            }
+
             if (trailer.RecordBytes != length - DataFileHeader.Size - DataFileTrailer.Size)
             {
                 throw new StoreCorruptedException(
@@ -148,6 +183,12 @@ public sealed class DataFileReader : IDisposable
     /// <summary>Advances to the next verified record; false after the last one (whose count matched the trailer).</summary>
     public bool MoveNext()
     {
+        if (_batchAt < _batchEnd)
+        {
+            NextBatchEntry();
+            return true;
+        }
+
         long offset = _bufferStart + _position;
         if (offset == _recordsEnd)
         {
@@ -156,6 +197,12 @@ public sealed class DataFileReader : IDisposable
             {
                 throw new StoreCorruptedException($"the file holds {_records} records but its trailer counts {Trailer.RecordCount}",
                     Path, _recordsEnd + 8, null);
+            }
+
+            if (_pages != Trailer.Pages && !_damagedBatch)
+            {
+                throw new StoreCorruptedException($"the file's records carry {_pages} pages but its trailer counts {Trailer.Pages}",
+                    Path, _recordsEnd + DataFileTrailer.PagesOffset, null);
             }
 
             return false;
@@ -178,7 +225,7 @@ public sealed class DataFileReader : IDisposable
         CurrentDamage = null;
         try
         {
-            header = header.Verify(_buffer.AsSpan(_position, length), Path, offset, Header.PageSize, Header.PageCount);
+            header = header.Verify(_buffer.AsSpan(_position, length), Path, offset, Header.PageSize, Header.PageCount, Header.Format);
         }
         catch (StoreCorruptedException e) when (ContinuePastDamagedRecords)
         {
@@ -191,7 +238,49 @@ public sealed class DataFileReader : IDisposable
         _position += length;
         _currentLength = length;
         _records++;
+        if (header.Kind != PageRecordKind.Batch)
+        {
+            _pages++;
+        }
+        else if (CurrentDamage is not null)
+        {
+            // A damaged batch is handed out as itself (its framing held, so reading goes on after it).
+            _damagedBatch = true;
+        }
+        else
+        {
+            _batch = header;
+            _batchStart = _position - header.PayloadLength;
+            _batchAt = _batchStart;
+            _batchEnd = _position;
+            _batchPrevious = null;
+            NextBatchEntry();
+        }
+
         return true;
+    }
+
+    /// <summary>Makes the batch's next entry the current record.</summary>
+    private void NextBatchEntry()
+    {
+        _entryPayload ??= new byte[PageRecordHeader.MaxPayload(Header.PageSize)];
+        ReadOnlySpan<byte> payload = _buffer.AsSpan(_batchStart, _batchEnd - _batchStart);
+        int at = _batchAt - _batchStart;
+        _entryOffset = _bufferStart + _batchAt;
+        try
+        {
+            Current = PageBatch.ReadEntry(payload, ref at, _batch, _batchPrevious, Header.PageSize, Header.PageCount, _entryPayload,
+                Path, _bufferStart + _batchStart);
+        }
+        catch (StoreCorruptedException)
+        {
+            _batchAt = _batchEnd; // the rest of the batch cannot be framed; a tool that goes on resumes after it
+            throw;
+        }
+
+        _batchAt = _batchStart + at;
+        _batchPrevious = Current.Page;
+        _pages++;
     }
 
     /// <summary>

@@ -85,9 +85,10 @@ public static class ManifestVerifier
                         Add($"{entry.Id} records {entry.Bytes} bytes for its own file, which is registered with {registered.Length}", path, registered.Length);
                     }
 
-                    if (entry.Pages != read.Trailer.RecordCount)
+                    if (entry.Pages != read.Trailer.Pages)
                     {
-                        Add($"{entry.Id} records {entry.Pages} page records, its file's trailer {read.Trailer.RecordCount}", path, trailerOffset + 8);
+                        Add($"{entry.Id} records {entry.Pages} pages, its file's trailer {read.Trailer.Pages}", path,
+                            trailerOffset + (read.Header.Format >= 3 ? DataFileTrailer.PagesOffset : 8));
                     }
 
                     if (entry.Granules != read.Trailer.Granules)

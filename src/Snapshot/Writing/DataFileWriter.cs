@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Numerics;
 using Snapshot.Diagnostics;
@@ -10,14 +11,15 @@ using Store.Versioning;
 namespace Snapshot.Writing;
 
 /// <summary>
-/// Writes one frozen version to a data file: header, one record per page written since the base
-/// (in page-id order), trailer, then fsync. Page bytes go from the frozen frames straight into
+/// Writes one frozen version to a data file: header, the records of the pages written since the
+/// base (in page-id order), trailer, then fsync. Page bytes go from the frozen frames straight into
 /// pooled pipe segments, and the pipe hands the file large sequential writes.
 /// </summary>
 /// <remarks>
-/// Record choice per dirty page, smallest first: exact byte extents when the store still knows
-/// them (sparse updates), else the dirty granules, else the full page when all 64 are dirty. A full
-/// checkpoint writes every page whole.
+/// Encoding per dirty page, smallest first: its exact byte extents as an entry of a page batch when
+/// the store still knows them (sparse updates), else a record of its dirty granules, else a full
+/// page record when all 64 are dirty. Consecutive batched pages share one batch record. A full
+/// checkpoint writes every page whole, one record per page.
 /// </remarks>
 internal static class DataFileWriter
 {
@@ -47,6 +49,7 @@ internal static class DataFileWriter
             pipe.Advance(DataFileHeader.Size);
 
             long records = 0;
+            long pages = 0;
             long writebackStart = 0;
             long granules = 0;
             long recordBytes = 0;
@@ -54,6 +57,7 @@ internal static class DataFileWriter
             uint maxGroup = 0;
             bool full = header.Kind == CheckpointKind.Full;
             byte[] keyGroupBytes = new byte[2];
+            var batches = new PageBatchWriter(pipe, pageSize, header.Version);
             // Streamed: each page is read (key group, then its record) before the next is listed, and
             // nothing else is read, so the store need not copy pages this file has already passed.
             foreach (DirtyPage dirty in source.StreamDirtyPagesSince(full ? Epoch.None : baseVersion))
@@ -65,9 +69,10 @@ internal static class DataFileWriter
 
                 source.CopyPage(dirty.Page, PageHeader.KeyGroupOffset, keyGroupBytes);
                 ushort keyGroup = (ushort)(keyGroupBytes[0] | (keyGroupBytes[1] << 8));
-                int length = WriteRecord(pipe, source, dirty, keyGroup, full, pageSize, granuleShift, out ulong mask);
-                records++;
-                recordBytes += length;
+                (int sealedBytes, int sealedRecords) = WritePage(pipe, batches, source, dirty, keyGroup, full, pageSize, granuleShift, out ulong mask);
+                records += sealedRecords;
+                recordBytes += sealedBytes;
+                pages++;
                 granules += BitOperations.PopCount(mask);
                 if (keyGroup != PageHeader.StoreWideKeyGroup)
                 {
@@ -77,6 +82,11 @@ internal static class DataFileWriter
 
                 if (pipe.UnflushedBytes >= FlushThreshold)
                 {
+                    // Sealed batches count toward the threshold; the open one is sealed here, since
+                    // nothing may stay open in the pipe's buffer across a flush.
+                    int sealedBatch = batches.Seal();
+                    records += sealedBatch > 0 ? 1 : 0;
+                    recordBytes += sealedBatch;
                     await pipe.FlushAsync().ConfigureAwait(false);
                     long written = stream.Position;
                     if (written - writebackStart >= WritebackChunk)
@@ -86,20 +96,23 @@ internal static class DataFileWriter
                     }
                 }
 
-                if ((records & 63) == 0)
+                if ((pages & 63) == 0)
                 {
                     FaultPoints.Hit(FaultPoints.DataRecords);
                 }
             }
 
-            new DataFileTrailer(records, recordBytes, granules, minGroup, maxGroup).Write(pipe.GetSpan(DataFileTrailer.Size));
+            int last = batches.Seal();
+            records += last > 0 ? 1 : 0;
+            recordBytes += last;
+            new DataFileTrailer(records, recordBytes, granules, minGroup, maxGroup, pages).Write(pipe.GetSpan(DataFileTrailer.Size));
             pipe.Advance(DataFileTrailer.Size);
             await pipe.FlushAsync().ConfigureAwait(false);
             await pipe.CompleteAsync().ConfigureAwait(false);
             FaultPoints.Hit(FaultPoints.DataWritten);
             stream.Flush(flushToDisk: true); // fsync 1 of the 2 on a checkpoint's critical path
             FaultPoints.Hit(FaultPoints.DataSynced);
-            return new WrittenFile(DataFileHeader.Size + recordBytes + DataFileTrailer.Size, records, granules);
+            return new WrittenFile(DataFileHeader.Size + recordBytes + DataFileTrailer.Size, pages, granules);
         }
         catch (Exception e)
         {
@@ -108,25 +121,44 @@ internal static class DataFileWriter
         }
     }
 
-    /// <summary>Writes one sealed record into the pipe and returns its length (header included).</summary>
-    private static int WriteRecord(
-        PipeWriter pipe, IFrozenPageSource source, DirtyPage dirty, ushort keyGroup, bool full, int pageSize, int granuleShift, out ulong mask)
+    /// <summary>
+    /// Writes one page: as an entry of the open batch, or as a record of its own after sealing the
+    /// batch. Returns the bytes of the records this sealed (a batch is counted when it is sealed,
+    /// not while it fills) and how many records that was.
+    /// </summary>
+    private static (int Bytes, int Records) WritePage(
+        PipeWriter pipe, PageBatchWriter batches, IFrozenPageSource source, DirtyPage dirty, ushort keyGroup, bool full, int pageSize,
+        int granuleShift, out ulong mask)
     {
         DirtyRegion region = dirty.Region;
-        PageRecordKind kind;
-        int payload;
         mask = full ? ulong.MaxValue : region.Granules;
         int granuleBytes = PageRecordHeader.GranuleMaskSize + (BitOperations.PopCount(mask) << granuleShift);
+        if (!full && mask != ulong.MaxValue && region.HasExactExtents)
+        {
+            Span<(int Offset, int Length)> extents = stackalloc (int, int)[4];
+            extents = SortedExtents(region, extents);
+            if (batches.EntryLength(dirty.Page, keyGroup, dirty.Written.Value, extents) < PageRecordHeader.Size + granuleBytes)
+            {
+                if (batches.TryAppend(source, dirty.Page, keyGroup, dirty.Written.Value, extents))
+                {
+                    return (0, 0);
+                }
+
+                int sealedBytes = batches.Seal();
+                bool appended = batches.TryAppend(source, dirty.Page, keyGroup, dirty.Written.Value, extents);
+                Debug.Assert(appended, "any entry fits an empty batch");
+                return (sealedBytes, 1);
+            }
+        }
+
+        int batchBytes = batches.Seal();
+        PageRecordKind kind;
+        int payload;
         if (full || mask == ulong.MaxValue)
         {
             kind = PageRecordKind.FullPage;
             payload = pageSize;
             mask = ulong.MaxValue;
-        }
-        else if (region.HasExactExtents && ExtentPayload(region) < granuleBytes)
-        {
-            kind = PageRecordKind.Extents;
-            payload = ExtentPayload(region);
         }
         else
         {
@@ -137,42 +169,39 @@ internal static class DataFileWriter
         int length = PageRecordHeader.Size + payload;
         Span<byte> record = pipe.GetSpan(length)[..length];
         Span<byte> body = record[PageRecordHeader.Size..];
-        switch (kind)
+        if (kind == PageRecordKind.FullPage)
         {
-            case PageRecordKind.FullPage:
-                source.CopyPage(dirty.Page, 0, body);
-                break;
-            case PageRecordKind.Extents:
-                for (int i = 0, count = region.ExtentCount; i < count; i++)
-                {
-                    (int offset, int extentLength) = region.Extent(i);
-                    System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(body, (ushort)offset);
-                    System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(body[2..], (ushort)extentLength);
-                    source.CopyPage(dirty.Page, offset, body.Slice(PageRecordHeader.ExtentPrefixSize, extentLength));
-                    body = body[(PageRecordHeader.ExtentPrefixSize + extentLength)..];
-                }
-
-                break;
-            default:
-                System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(body, mask);
-                CopyGranuleRuns(source, dirty.Page, mask, granuleShift, body[PageRecordHeader.GranuleMaskSize..]);
-                break;
+            source.CopyPage(dirty.Page, 0, body);
+        }
+        else
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(body, mask);
+            CopyGranuleRuns(source, dirty.Page, mask, granuleShift, body[PageRecordHeader.GranuleMaskSize..]);
         }
 
         new PageRecordHeader(dirty.Page, dirty.Written.Value, keyGroup, kind, payload, mask).WriteAndSeal(record);
         pipe.Advance(length);
-        return length;
+        return (batchBytes + length, batchBytes > 0 ? 2 : 1);
     }
 
-    private static int ExtentPayload(DirtyRegion region)
+    /// <summary>The region's extents by ascending offset (at most four: an insertion sort), as a batch entry lists them.</summary>
+    private static Span<(int Offset, int Length)> SortedExtents(DirtyRegion region, Span<(int Offset, int Length)> extents)
     {
-        int total = 0;
-        for (int i = 0, count = region.ExtentCount; i < count; i++)
+        int count = region.ExtentCount;
+        Debug.Assert(count <= extents.Length, "a dirty region keeps at most four extents");
+        for (int i = 0; i < count; i++)
         {
-            total += PageRecordHeader.ExtentPrefixSize + region.Extent(i).Length;
+            (int Offset, int Length) extent = region.Extent(i);
+            int j = i;
+            for (; j > 0 && extents[j - 1].Offset > extent.Offset; j--)
+            {
+                extents[j] = extents[j - 1];
+            }
+
+            extents[j] = extent;
         }
 
-        return total;
+        return extents[..count];
     }
 
     /// <summary>Copies each run of adjacent dirty granules with one call.</summary>

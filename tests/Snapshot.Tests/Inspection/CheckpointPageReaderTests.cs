@@ -115,18 +115,7 @@ public sealed class CheckpointPageReaderTests : IDisposable
     public void ADamagedRecordIsListedAndSkippedWhileTheOtherPagesGoOn()
     {
         string path = _files.DataPath(Entry(2).OwnFile);
-        long offset;
-        uint page;
-        using (DataFileReader data = DataFileReader.Open(path))
-        {
-            for (int i = 0; i < 3; i++)
-            {
-                data.MoveNext();
-            }
-
-            (offset, page) = (data.CurrentOffset, data.Current.Page.Value);
-        }
-
+        (long offset, uint page) = Corrupt.NthRecord(path, 2); // a batch is named by its first page
         using (FileStream stream = File.Open(path, FileMode.Open, FileAccess.ReadWrite))
         {
             stream.Position = offset + PageRecordHeader.Size + 3;

@@ -66,7 +66,7 @@ public sealed class ManifestVerifierTests : IDisposable
 
         string path = _files.DataPath(Catalog.Checkpoint(new CheckpointId(2))!.OwnFile);
         long trailer = new FileInfo(path).Length - DataFileTrailer.Size;
-        Assert.Equal([(path, trailer + 8), (path, trailer + 24)], damage.Select(d => (d.File!, d.Offset)));
+        Assert.Equal([(path, trailer + DataFileTrailer.PagesOffset), (path, trailer + 24)], damage.Select(d => (d.File!, d.Offset)));
     }
 
     [Fact]

@@ -163,6 +163,44 @@ public sealed class PageBatchTests(ITestOutputHelper output)
         Keys.AssertEqual(model, restored, "checkpoint 2 from a batched delta");
     }
 
+    /// <summary>
+    /// A delta of several MiB of batched pages: the writer seals the open batch at every flush of its
+    /// pipe (each MiB), so batches end early there, and the file still restores exactly.
+    /// </summary>
+    [Fact]
+    public async Task ADeltaOfManyMegabytesOfBatchesRestoresExactly()
+    {
+        using var dir = new TempDirectory();
+        var files = new ShardFiles(dir.Path, "store");
+        var model = new Dictionary<long, byte[]>();
+        using (StateStore store = StateStore.Open(new StoreOptions()))
+        using (Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = dir.Path }))
+        {
+            Keys.PutAll(store, model, Keys.Ids(0, 100_000), revision: 1, _ => 200);
+            await checkpoints.Barrier(new CheckpointId(1));
+            checkpoints.Confirm(new CheckpointId(1));
+            Keys.PutAll(store, model, Keys.Ids(0, 100_000, 4), revision: 2, _ => 200); // about 3 values of 200 bytes a page
+            await checkpoints.Barrier(new CheckpointId(2));
+            checkpoints.Confirm(new CheckpointId(2));
+        }
+
+        string path = files.DataPath(CatalogReader.Read(files).Catalog.Checkpoint(new CheckpointId(2))!.OwnFile);
+        using (DataFileReader reader = DataFileReader.Open(path))
+        {
+            long batchedBytes = 0;
+            while (reader.MoveNext())
+            {
+                batchedBytes += reader.Current.InBatch ? reader.Current.StoredLength : 0;
+            }
+
+            output.WriteLine($"{reader.Trailer.Pages} pages in {reader.Trailer.RecordCount} records, {batchedBytes:N0} bytes of batch entries");
+            Assert.True(batchedBytes > 2 << 20, $"{batchedBytes} bytes of batch entries span more than two pipe flushes");
+        }
+
+        using StateStore restored = CheckpointRestorer.Restore(files, new StoreOptions(), new CheckpointId(2));
+        Keys.AssertEqual(model, restored, "checkpoint 2 from a many-megabyte batched delta");
+    }
+
     [Fact]
     public async Task ABitFlipAnywhereInABatchNamesTheBatchRecordAndItsFirstPage()
     {

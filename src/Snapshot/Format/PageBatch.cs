@@ -15,7 +15,7 @@ namespace Snapshot.Format;
 /// varint versionBack  the record's version − the page's version (the epoch that last wrote the page)
 /// varint extentCount  ≥ 1
 /// extentCount × { varint gap     offset − end of the previous extent (the first: offset); extents ascend and never overlap
-///                 varint length  ≥ 1; the extent lies inside the page
+///                 varint length  1 to 65,535; the extent lies inside the page (a whole 64 KiB page is a full-page record)
 ///                 length bytes }
 /// </code>
 /// </summary>
@@ -98,7 +98,7 @@ public static class PageBatch
         for (uint i = 0; i < count; i++)
         {
             if (!Varint.TryRead(payload, ref at, out uint gap) || !Varint.TryRead(payload, ref at, out uint length)
-                || length == 0 || (long)end + gap + length > pageSize
+                || length is 0 or > ushort.MaxValue || (long)end + gap + length > pageSize
                 || length > (uint)(payload.Length - at) || written + PageRecordHeader.ExtentPrefixSize + (int)length > extents.Length)
             {
                 throw Bad($"page batch entry's extent {i} does not fit its page ({pageSize} bytes) or the batch", pageId);

@@ -132,6 +132,18 @@ public sealed class PageBatchTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AnExtentOfAWhole64KiBPageIsRefusedSinceItsLengthDoesNotFitTheKind3Layout()
+    {
+        // Writers send such a page as a full-page record; a batch entry claiming it is damage.
+        byte[] payload = [0, 0, 0, 1, 0, 0x80, 0x80, 0x04, .. new byte[65_536]]; // one extent: offset 0, 65,536 bytes
+        var batch = new PageRecordHeader(new PageId(7), 40, 0xFFFF, PageRecordKind.Batch, payload.Length);
+        int at = 0;
+        var e = Assert.Throws<StoreCorruptedException>(() =>
+            PageBatch.ReadEntry(payload, ref at, batch, null, 65_536, 100, new byte[PageRecordHeader.MaxPayload(65_536)], "x.ckd", 84));
+        Assert.Contains("extent 0", e.Message);
+    }
+
+    [Fact]
     public async Task SparseUpdatesGoIntoBatchesThatRestoreExactlyAndCostAFewBytesAPage()
     {
         using var dir = new TempDirectory();

@@ -150,26 +150,13 @@ public sealed class PageBatchTests(ITestOutputHelper output)
         var files = new ShardFiles(dir.Path, "store");
         var model = new Dictionary<long, byte[]>();
         string path = await WriteSparseDelta(files, model);
-        using (DataFileReader reader = DataFileReader.Open(path))
-        {
-            int batched = 0;
-            long batchedBytes = 0;
-            while (reader.MoveNext())
-            {
-                if (reader.Current.InBatch)
-                {
-                    batched++;
-                    batchedBytes += reader.Current.StoredLength;
-                }
-            }
-
-            output.WriteLine($"{batched} of {reader.Trailer.Pages} pages batched, {batchedBytes} bytes, in {reader.Trailer.RecordCount} records");
-            Assert.True(batched >= reader.Trailer.Pages / 2, $"{batched} of {reader.Trailer.Pages} pages batched");
-            Assert.True(reader.Trailer.RecordCount < reader.Trailer.Pages, $"{reader.Trailer.RecordCount} records for {reader.Trailer.Pages} pages");
-            // A one-byte change is 8 bytes (gap, key group, version, count, offset in 2, length, the byte);
-            // a second change on the page adds 3 or 4. Format 2 spent 25 on the first.
-            Assert.True(batchedBytes <= 12L * batched, $"{batchedBytes} bytes for {batched} batched pages");
-        }
+        (int batched, long batchedBytes, DataFileTrailer trailer) = BatchedPages(path);
+        output.WriteLine($"{batched} of {trailer.Pages} pages batched, {batchedBytes} bytes, in {trailer.RecordCount} records");
+        Assert.True(batched >= trailer.Pages / 2, $"{batched} of {trailer.Pages} pages batched");
+        Assert.True(trailer.RecordCount < trailer.Pages, $"{trailer.RecordCount} records for {trailer.Pages} pages");
+        // A one-byte change is 8 bytes (gap, key group, version, count, offset in 2, length, the byte);
+        // a second change on the page adds 3 or 4. Format 2 spent 25 on the first.
+        Assert.True(batchedBytes <= 12L * batched, $"{batchedBytes} bytes for {batched} batched pages");
 
         using StateStore restored = CheckpointRestorer.Restore(files, new StoreOptions(), new CheckpointId(2));
         Keys.AssertEqual(model, restored, "checkpoint 2 from a batched delta");
@@ -185,29 +172,11 @@ public sealed class PageBatchTests(ITestOutputHelper output)
         using var dir = new TempDirectory();
         var files = new ShardFiles(dir.Path, "store");
         var model = new Dictionary<long, byte[]>();
-        using (StateStore store = StateStore.Open(new StoreOptions()))
-        using (Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = dir.Path }))
-        {
-            Keys.PutAll(store, model, Keys.Ids(0, 100_000), revision: 1, _ => 200);
-            await checkpoints.Barrier(new CheckpointId(1));
-            checkpoints.Confirm(new CheckpointId(1));
-            Keys.PutAll(store, model, Keys.Ids(0, 100_000, 4), revision: 2, _ => 200); // about 3 values of 200 bytes a page
-            await checkpoints.Barrier(new CheckpointId(2));
-            checkpoints.Confirm(new CheckpointId(2));
-        }
-
-        string path = files.DataPath(CatalogReader.Read(files).Catalog.Checkpoint(new CheckpointId(2))!.OwnFile);
-        using (DataFileReader reader = DataFileReader.Open(path))
-        {
-            long batchedBytes = 0;
-            while (reader.MoveNext())
-            {
-                batchedBytes += reader.Current.InBatch ? reader.Current.StoredLength : 0;
-            }
-
-            output.WriteLine($"{reader.Trailer.Pages} pages in {reader.Trailer.RecordCount} records, {batchedBytes:N0} bytes of batch entries");
-            Assert.True(batchedBytes > 2 << 20, $"{batchedBytes} bytes of batch entries span more than two pipe flushes");
-        }
+        // About 3 of the dozen 200-byte values of a page replaced: mostly batch entries of 600 bytes.
+        string path = await WriteDelta(files, model, keys: 100_000, valueLength: 200, step: 4, (k, _) => Keys.Value(k, 2, 200));
+        (_, long batchedBytes, DataFileTrailer trailer) = BatchedPages(path);
+        output.WriteLine($"{trailer.Pages} pages in {trailer.RecordCount} records, {batchedBytes:N0} bytes of batch entries");
+        Assert.True(batchedBytes > 2 << 20, $"{batchedBytes} bytes of batch entries span more than two pipe flushes");
 
         using StateStore restored = CheckpointRestorer.Restore(files, new StoreOptions(), new CheckpointId(2));
         Keys.AssertEqual(model, restored, "checkpoint 2 from a many-megabyte batched delta");
@@ -253,24 +222,54 @@ public sealed class PageBatchTests(ITestOutputHelper output)
         Assert.Empty(CheckpointPageReader.ReadPage(files, catalog, entry, new PageId(firstPage - 1)).Damage);
     }
 
+    /// <summary>The pages of a data file that sit in batches, the bytes of their entries, and the file's trailer.</summary>
+    private static (int Pages, long Bytes, DataFileTrailer Trailer) BatchedPages(string path)
+    {
+        using DataFileReader reader = DataFileReader.Open(path);
+        int pages = 0;
+        long bytes = 0;
+        while (reader.MoveNext())
+        {
+            if (reader.Current.InBatch)
+            {
+                pages++;
+                bytes += reader.Current.StoredLength;
+            }
+        }
+
+        return (pages, bytes, reader.Trailer);
+    }
+
     /// <summary>
     /// 20,000 keys of 8 bytes, a full checkpoint 1, then a one-byte change to every 97th value
     /// (about one per page) and the incremental checkpoint 2. Returns checkpoint 2's data file.
     /// </summary>
-    private static async Task<string> WriteSparseDelta(ShardFiles files, Dictionary<long, byte[]> model)
+    private static Task<string> WriteSparseDelta(ShardFiles files, Dictionary<long, byte[]> model) =>
+        WriteDelta(files, model, keys: 20_000, valueLength: 8, step: 97, (_, value) =>
+        {
+            byte[] counter = (byte[])value.Clone();
+            counter[0]++;
+            return counter;
+        });
+
+    /// <summary>
+    /// <paramref name="keys"/> values, a full checkpoint 1, then every <paramref name="step"/>th value
+    /// replaced by <paramref name="update"/> (key, old value) and the incremental checkpoint 2, in
+    /// the store and in <paramref name="model"/>. Returns checkpoint 2's data file.
+    /// </summary>
+    private static async Task<string> WriteDelta(
+        ShardFiles files, Dictionary<long, byte[]> model, int keys, int valueLength, int step, Func<long, byte[], byte[]> update)
     {
         using (StateStore store = StateStore.Open(new StoreOptions()))
         using (Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = files.Directory }))
         {
-            Keys.PutAll(store, model, Keys.Ids(0, 20_000), revision: 1, _ => 8);
+            Keys.PutAll(store, model, Keys.Ids(0, keys), revision: 1, _ => valueLength);
             await checkpoints.Barrier(new CheckpointId(1));
             checkpoints.Confirm(new CheckpointId(1));
-            foreach (long k in Keys.Ids(0, 20_000, 97))
+            foreach (long k in Keys.Ids(0, keys, step))
             {
-                byte[] counter = (byte[])model[k].Clone();
-                counter[0]++;
-                model[k] = counter;
-                store.Put(Keys.Key(k), counter);
+                model[k] = update(k, model[k]);
+                store.Put(Keys.Key(k), model[k]);
             }
 
             await checkpoints.Barrier(new CheckpointId(2));

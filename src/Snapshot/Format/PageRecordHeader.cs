@@ -22,11 +22,11 @@ namespace Snapshot.Format;
 /// the records before and after it).
 /// </summary>
 /// <remarks>
-/// Why 20 bytes and the mask inside granule payloads: most records of an incremental checkpoint
-/// carry one to three small extents (a counter, an aggregate), and the header is then most of
-/// the record. Format 1's 32-byte header (magic, mask in every header) alone made a one-value page
-/// cost 1.9× its 32 logical bytes; the checksum already catches misframing, and only granule
-/// records need a mask.
+/// Why 20 bytes and the mask inside granule payloads: format 1's 32-byte header (magic, mask in
+/// every header) alone made a one-value page cost 1.9× its 32 logical bytes; the checksum already
+/// catches misframing, and only granule records need a mask. Even 20 bytes were most of a page that
+/// changed in one small place (a counter, an aggregate), so format 3 puts such pages into batches
+/// (<see cref="PageBatch"/>), one header for hundreds of pages.
 /// </remarks>
 /// <param name="GranuleMask">
 /// Granules the record covers: all ones for a full page, the stored mask for granules, the
@@ -34,17 +34,6 @@ namespace Snapshot.Format;
 /// </param>
 public readonly record struct PageRecordHeader(PageId Page, uint Version, ushort KeyGroup, PageRecordKind Kind, int PayloadLength, ulong GranuleMask = 0)
 {
-    /// <summary>
-    /// For a page read out of a batch (<see cref="PageBatch.ReadEntry"/>): the bytes of its entry.
-    /// 0 for a record of its own.
-    /// </summary>
-    public int EntryLength { get; init; }
-
-    public bool InBatch => EntryLength > 0;
-
-    /// <summary>The bytes this page takes in its file: its entry in a batch, or its whole record.</summary>
-    public int StoredLength => InBatch ? EntryLength : Size + PayloadLength;
-
     public const int Size = 20;
     public const int ChecksumOffset = 0;
     public const int PageIdOffset = 4;
@@ -58,6 +47,17 @@ public readonly record struct PageRecordHeader(PageId Page, uint Version, ushort
 
     /// <summary>Extent payloads repeat this prefix: u16 offset, u16 length.</summary>
     public const int ExtentPrefixSize = 4;
+
+    /// <summary>
+    /// For a page read out of a batch (<see cref="PageBatch.ReadEntry"/>): the bytes of its entry.
+    /// 0 for a record of its own.
+    /// </summary>
+    public int EntryLength { get; init; }
+
+    public bool InBatch => EntryLength > 0;
+
+    /// <summary>The bytes this page takes in its file: its entry in a batch, or its whole record.</summary>
+    public int StoredLength => InBatch ? EntryLength : Size + PayloadLength;
 
     /// <summary>Writes the header in front of an already written payload and seals both with the checksum.</summary>
     public void WriteAndSeal(Span<byte> record)

@@ -63,7 +63,7 @@ internal sealed class StoreBackend : IStateBackend
 
     public void Dispose()
     {
-        // Progress line, stderr: copies made for frozen versions are a large part of an update's cost under skew.
+        // Progress line, stderr: how often a write found its page still held by a checkpoint being written.
         Console.Error.WriteLine($"store: {_store.Statistics.CopyOnWriteCount:N0} copy-on-write page copies over the run");
         _checkpoints.Dispose();
         _store.Dispose();

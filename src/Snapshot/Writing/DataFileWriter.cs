@@ -48,7 +48,7 @@ internal static class DataFileWriter
             header.Write(pipe.GetSpan(DataFileHeader.Size));
             pipe.Advance(DataFileHeader.Size);
 
-            long records = 0;
+            long records = 0;     // records of their own; the batches count theirs
             long pages = 0;
             long writebackStart = 0;
             long granules = 0;
@@ -69,9 +69,9 @@ internal static class DataFileWriter
 
                 source.CopyPage(dirty.Page, PageHeader.KeyGroupOffset, keyGroupBytes);
                 ushort keyGroup = (ushort)(keyGroupBytes[0] | (keyGroupBytes[1] << 8));
-                (int sealedBytes, int sealedRecords) = WritePage(pipe, batches, source, dirty, keyGroup, full, pageSize, granuleShift, out ulong mask);
-                records += sealedRecords;
-                recordBytes += sealedBytes;
+                int recordLength = WritePage(pipe, batches, source, dirty, keyGroup, full, pageSize, granuleShift, out ulong mask);
+                records += recordLength > 0 ? 1 : 0;
+                recordBytes += recordLength;
                 pages++;
                 granules += BitOperations.PopCount(mask);
                 if (keyGroup != PageHeader.StoreWideKeyGroup)
@@ -84,9 +84,7 @@ internal static class DataFileWriter
                 {
                     // Sealed batches count toward the threshold; the open one is sealed here, since
                     // nothing may stay open in the pipe's buffer across a flush.
-                    int sealedBatch = batches.Seal();
-                    records += sealedBatch > 0 ? 1 : 0;
-                    recordBytes += sealedBatch;
+                    batches.Seal();
                     await pipe.FlushAsync().ConfigureAwait(false);
                     long written = stream.Position;
                     if (written - writebackStart >= WritebackChunk)
@@ -102,9 +100,9 @@ internal static class DataFileWriter
                 }
             }
 
-            int last = batches.Seal();
-            records += last > 0 ? 1 : 0;
-            recordBytes += last;
+            batches.Seal();
+            records += batches.Records;
+            recordBytes += batches.Bytes;
             new DataFileTrailer(records, recordBytes, granules, minGroup, maxGroup, pages).Write(pipe.GetSpan(DataFileTrailer.Size));
             pipe.Advance(DataFileTrailer.Size);
             await pipe.FlushAsync().ConfigureAwait(false);
@@ -123,10 +121,10 @@ internal static class DataFileWriter
 
     /// <summary>
     /// Writes one page: as an entry of the open batch, or as a record of its own after sealing the
-    /// batch. Returns the bytes of the records this sealed (a batch is counted when it is sealed,
-    /// not while it fills) and how many records that was.
+    /// batch. Returns the length of its own record; 0 when it went into a batch (the batch writer
+    /// counts its records).
     /// </summary>
-    private static (int Bytes, int Records) WritePage(
+    private static int WritePage(
         PipeWriter pipe, PageBatchWriter batches, IFrozenPageSource source, DirtyPage dirty, ushort keyGroup, bool full, int pageSize,
         int granuleShift, out ulong mask)
     {
@@ -139,19 +137,18 @@ internal static class DataFileWriter
             extents = SortedExtents(region, extents);
             if (batches.EntryLength(dirty.Page, keyGroup, dirty.Written.Value, extents) < PageRecordHeader.Size + granuleBytes)
             {
-                if (batches.TryAppend(source, dirty.Page, keyGroup, dirty.Written.Value, extents))
+                if (!batches.TryAppend(source, dirty.Page, keyGroup, dirty.Written.Value, extents))
                 {
-                    return (0, 0);
+                    batches.Seal();
+                    bool appended = batches.TryAppend(source, dirty.Page, keyGroup, dirty.Written.Value, extents);
+                    Debug.Assert(appended, "any entry fits an empty batch");
                 }
 
-                int sealedBytes = batches.Seal();
-                bool appended = batches.TryAppend(source, dirty.Page, keyGroup, dirty.Written.Value, extents);
-                Debug.Assert(appended, "any entry fits an empty batch");
-                return (sealedBytes, 1);
+                return 0;
             }
         }
 
-        int batchBytes = batches.Seal();
+        batches.Seal();
         PageRecordKind kind;
         int payload;
         if (full || mask == ulong.MaxValue)
@@ -181,7 +178,7 @@ internal static class DataFileWriter
 
         new PageRecordHeader(dirty.Page, dirty.Written.Value, keyGroup, kind, payload, mask).WriteAndSeal(record);
         pipe.Advance(length);
-        return (batchBytes + length, batchBytes > 0 ? 2 : 1);
+        return length;
     }
 
     /// <summary>The region's extents by ascending offset (at most four: an insertion sort), as a batch entry lists them.</summary>

@@ -22,6 +22,12 @@ internal sealed class PageBatchWriter(PipeWriter pipe, int pageSize, uint fileVe
 
     public bool IsOpen => _length > 0;
 
+    /// <summary>Batch records sealed so far.</summary>
+    public long Records { get; private set; }
+
+    /// <summary>Bytes of the batch records sealed so far, headers included.</summary>
+    public long Bytes { get; private set; }
+
     /// <summary>The bytes an entry for <paramref name="page"/> takes in the open batch (or in a new one).</summary>
     public int EntryLength(PageId page, ushort keyGroup, uint version, ReadOnlySpan<(int Offset, int Length)> extents) =>
         PageBatch.EntryLength(IsOpen ? page.Value - _last.Value : 0, keyGroup, fileVersion - version, extents);
@@ -66,19 +72,20 @@ internal sealed class PageBatchWriter(PipeWriter pipe, int pageSize, uint fileVe
         return true;
     }
 
-    /// <summary>Seals the open batch into one record and returns its length; 0 when none is open.</summary>
-    public int Seal()
+    /// <summary>Seals the open batch into one record, if one is open.</summary>
+    public void Seal()
     {
         if (!IsOpen)
         {
-            return 0;
+            return;
         }
 
         int length = PageRecordHeader.Size + _length;
         new PageRecordHeader(_first, fileVersion, Store.Index.PageHeader.StoreWideKeyGroup, PageRecordKind.Batch, _length).WriteAndSeal(_record.Span[..length]);
         pipe.Advance(length);
+        Records++;
+        Bytes += length;
         _length = 0;
         _record = default;
-        return length;
     }
 }

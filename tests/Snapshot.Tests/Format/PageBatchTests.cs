@@ -150,7 +150,7 @@ public sealed class PageBatchTests(ITestOutputHelper output)
         var files = new ShardFiles(dir.Path, "store");
         var model = new Dictionary<long, byte[]>();
         string path = await WriteSparseDelta(files, model);
-        (int batched, long batchedBytes, DataFileTrailer trailer) = BatchedPages(path);
+        (int batched, long batchedBytes, DataFileTrailer trailer) = DataFiles.BatchedPages(path);
         output.WriteLine($"{batched} of {trailer.Pages} pages batched, {batchedBytes} bytes, in {trailer.RecordCount} records");
         Assert.True(batched >= trailer.Pages / 2, $"{batched} of {trailer.Pages} pages batched");
         Assert.True(trailer.RecordCount < trailer.Pages, $"{trailer.RecordCount} records for {trailer.Pages} pages");
@@ -174,7 +174,7 @@ public sealed class PageBatchTests(ITestOutputHelper output)
         var model = new Dictionary<long, byte[]>();
         // About 3 of the dozen 200-byte values of a page replaced: mostly batch entries of 600 bytes.
         string path = await WriteDelta(files, model, keys: 100_000, valueLength: 200, step: 4, (k, _) => Keys.Value(k, 2, 200));
-        (_, long batchedBytes, DataFileTrailer trailer) = BatchedPages(path);
+        (_, long batchedBytes, DataFileTrailer trailer) = DataFiles.BatchedPages(path);
         output.WriteLine($"{trailer.Pages} pages in {trailer.RecordCount} records, {batchedBytes:N0} bytes of batch entries");
         Assert.True(batchedBytes > 2 << 20, $"{batchedBytes} bytes of batch entries span more than two pipe flushes");
 
@@ -220,24 +220,6 @@ public sealed class PageBatchTests(ITestOutputHelper output)
         Assert.Contains(inBatch.Damage, d => d.Offset == batchOffset);
         Assert.True(firstPage > 0, "the batch starts after page 0");
         Assert.Empty(CheckpointPageReader.ReadPage(files, catalog, entry, new PageId(firstPage - 1)).Damage);
-    }
-
-    /// <summary>The pages of a data file that sit in batches, the bytes of their entries, and the file's trailer.</summary>
-    private static (int Pages, long Bytes, DataFileTrailer Trailer) BatchedPages(string path)
-    {
-        using DataFileReader reader = DataFileReader.Open(path);
-        int pages = 0;
-        long bytes = 0;
-        while (reader.MoveNext())
-        {
-            if (reader.Current.InBatch)
-            {
-                pages++;
-                bytes += reader.Current.StoredLength;
-            }
-        }
-
-        return (pages, bytes, reader.Trailer);
     }
 
     /// <summary>

@@ -21,7 +21,8 @@ public sealed class DataFileFuzzTests(ITestOutputHelper output)
         using var dir = new TempDirectory();
         string path = await WriteMixedDelta(dir.Path);
         byte[] original = File.ReadAllBytes(path);
-        (int batched, int standalone) = Shape(path);
+        (int batched, _, DataFileTrailer trailer) = DataFiles.BatchedPages(path);
+        long standalone = trailer.Pages - batched;
         output.WriteLine($"delta of {original.Length} bytes: {batched} batched pages, {standalone} records of their own");
         Assert.True(batched > 0 && standalone > 0, "the delta mixes page batches and records of their own");
 
@@ -61,25 +62,6 @@ public sealed class DataFileFuzzTests(ITestOutputHelper output)
         {
             return e;
         }
-    }
-
-    private static (int Batched, int Standalone) Shape(string path)
-    {
-        using DataFileReader reader = DataFileReader.Open(path);
-        int batched = 0, standalone = 0;
-        while (reader.MoveNext())
-        {
-            if (reader.Current.InBatch)
-            {
-                batched++;
-            }
-            else
-            {
-                standalone++;
-            }
-        }
-
-        return (batched, standalone);
     }
 
     /// <summary>

@@ -80,6 +80,53 @@ public sealed class CheckpointRoundTripTests
     }
 
     [Fact]
+    public async Task DeltasPatchingTheSamePagesAndPagesPastTheFullFileRestoreInChainOrder()
+    {
+        // The restore folds each delta into the full file's pass, batch by batch of pages. The chain
+        // here makes that order matter: three deltas rewrite the same keys (so the same bytes of the
+        // same pages) with different values, delete some, and the store grows past the full file's
+        // pages, which only the deltas hold.
+        using var dir = new TempDirectory();
+        var model = new Dictionary<long, byte[]>();
+        var files = new ShardFiles(dir.Path, "store");
+        using (StateStore store = StateStore.Open())
+        using (Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = dir.Path, MaxDeltaRatio = 10 }))
+        {
+            Keys.PutAll(store, model, Keys.Ids(0, 30_000), revision: 1, _ => 16);
+            await checkpoints.Barrier(new CheckpointId(1));
+            checkpoints.Confirm(new CheckpointId(1));
+
+            for (int revision = 2; revision <= 4; revision++)
+            {
+                Keys.PutAll(store, model, Keys.Ids(0, 30_000, step: 3), revision, _ => 16);
+                Keys.PutAll(store, model, Keys.Ids(30_000 + ((revision - 2) * 10_000), 40_000 + ((revision - 2) * 10_000)), revision, k => 8 + (int)(k % 50));
+                foreach (long id in Keys.Ids(revision, 30_000, step: 101))
+                {
+                    store.Delete(Keys.Key(id));
+                    model.Remove(id);
+                }
+
+                CheckpointResult delta = await checkpoints.Barrier(new CheckpointId(revision));
+                Assert.Equal(CheckpointKind.Incremental, delta.Kind);
+                checkpoints.Confirm(new CheckpointId(revision));
+            }
+        }
+
+        ShardCatalog catalog = CatalogReader.Read(files).Catalog;
+        CheckpointEntry newest = catalog.NewestConfirmed!;
+        Assert.Equal(4, newest.Chain.Length);
+        using (DataFileReader full = DataFileReader.Open(files.DataPath(newest.Chain[0])))
+        {
+            // Several of the restore's 64-page batches, and pages past them that only the deltas hold.
+            Assert.True(full.Header.PageCount > 4 * 64 && full.Header.PageCount < newest.PageCount,
+                $"the full file holds {full.Header.PageCount} of the checkpoint's {newest.PageCount} pages");
+        }
+
+        using StateStore restored = CheckpointRestorer.Restore(files, new StoreOptions());
+        Keys.AssertEqual(model, restored, "restore of a full file and three overlapping deltas");
+    }
+
+    [Fact]
     public async Task ARestoreIntoAFileBackedStoreEqualsTheStoreAtItsBarrier()
     {
         // The restored pages are then a shared mapping of the new store's frame file: the full

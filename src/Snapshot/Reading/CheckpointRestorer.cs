@@ -1,15 +1,14 @@
-using System.Diagnostics;
 using Snapshot.Catalog;
 using Snapshot.Format;
 using Store;
 using Store.Diagnostics;
-using Store.Pages;
 
 namespace Snapshot.Reading;
 
 /// <summary>
-/// Rebuilds a store from a checkpoint: its chain's full file, then each delta in order, every
-/// record verified before its bytes are used. Reads never take the shard's lock, so a tool can
+/// Rebuilds a store from a checkpoint: its chain's full file and its deltas, each page getting its
+/// full image and then the deltas' patches in chain order, every record verified before its bytes
+/// are used. Reads never take the shard's lock, so a tool can
 /// restore while the shard's writer goes on.
 /// </summary>
 public static class CheckpointRestorer
@@ -38,76 +37,62 @@ public static class CheckpointRestorer
     {
         ArgumentNullException.ThrowIfNull(storeOptions);
         using StoreLoader loader = StateStore.BeginRestore(storeOptions, entry.PageCount);
-        DataFileHeader? previous = null;
-        string lastPath = files.CatalogPath;
-        for (int i = 0; i < entry.Chain.Length; i++)
+        var chain = new List<(CheckedDataFile File, string Path)>(entry.Chain.Length);
+        try
         {
-            DataFileId fileId = entry.Chain[i];
-            DataFileEntry registered = catalog.File(fileId)!; // Validate() guarantees it
-            string path = files.DataPath(fileId);
-            CheckedDataFile file = DataFileReader.OpenChecked(path, registered.Length);
-            try
+            // Every file's header, trailer and link is checked before any page is read: a broken
+            // chain fails at once, not after the full file.
+            DataFileHeader? previous = null;
+            for (int i = 0; i < entry.Chain.Length; i++)
             {
+                DataFileId fileId = entry.Chain[i];
+                DataFileEntry registered = catalog.File(fileId)!; // Validate() guarantees it
+                string path = files.DataPath(fileId);
+                CheckedDataFile file = DataFileReader.OpenChecked(path, registered.Length);
+                chain.Add((file, path));
                 CheckLink(file.Header, previous, i, entry, catalog, registered, storeOptions, path);
+                previous = file.Header;
             }
-            catch
-            {
-                file.Handle.Dispose();
-                throw;
-            }
-
-            ApplyFile(file, path, loader);
-            previous = file.Header;
-            lastPath = path;
+        }
+        catch
+        {
+            chain.ForEach(f => f.File.Handle.Dispose());
+            throw;
         }
 
-        return loader.Complete(lastPath);
+        ApplyChain(chain, loader);
+        return loader.Complete(chain[^1].Path);
     }
 
     /// <summary>
-    /// Puts one checked file's pages into the loader and closes it: a full file with the fixed
-    /// layout is read straight into the pages (<see cref="FullFileRestore"/>), anything else is
-    /// streamed record by record.
+    /// Puts a chain's pages into the loader and closes its files. A full file with the fixed layout
+    /// is read straight into the pages (<see cref="FullFileRestore"/>), and each delta's patches go
+    /// into a range of pages right after that range's images were verified (<see cref="ChainPatcher"/>).
+    /// Any other chain is streamed record by record, file after file.
     /// </summary>
-    internal static void ApplyFile(CheckedDataFile file, string path, StoreLoader loader)
+    internal static void ApplyChain(IReadOnlyList<(CheckedDataFile File, string Path)> chain, StoreLoader loader)
     {
-        if (FullFileRestore.Fits(file.Header, file.Trailer))
+        (CheckedDataFile full, string fullPath) = chain[0];
+        if (!FullFileRestore.Fits(full.Header, full.Trailer))
         {
-            using (file.Handle)
-            {
-                FullFileRestore.Apply(file, path, loader);
-            }
-
+            // Read ahead on a second thread: the streams are applied one after another, so one reads at a time.
+            using var streamed = new ChainPatcher(chain, loader, readAhead: true);
+            streamed.ApplyRest();
             return;
         }
 
-        ApplyRecords(file, path, loader);
-    }
-
-    /// <summary>
-    /// Streams a file's records (a delta, or a full file of another layout) into the loader, read
-    /// ahead on a second thread. (Batching the patches behind cache prefetches was tried: deltas
-    /// went from 0.07 to 0.06 s of a 0.24 s restore, not worth the copy it needs; per-record work,
-    /// not cache misses, is their cost.)
-    /// </summary>
-    private static void ApplyRecords(CheckedDataFile file, string path, StoreLoader loader)
-    {
-        using DataFileReader reader = DataFileReader.Open(file, path, readAhead: true);
-        var sink = new LoaderSink(loader);
-        PageId last = default;
-        bool first = true;
-        while (reader.MoveNext())
+        ChainPatcher? deltas = null;
+        try
         {
-            PageRecordHeader record = reader.Current;
-            if (!first && record.Page.Value <= last.Value)
-            {
-                throw new StoreCorruptedException($"page records are out of order: {record.Page} follows {last}", path, reader.CurrentOffset, record.Page);
-            }
-
-            first = false;
-            last = record.Page;
-            sink.Page = record.Page;
-            PagePatch.Apply(record, reader.CurrentPayload, reader.Header.PageSize, ref sink);
+            // No read-ahead threads for the deltas: the full file's read thread has the second core.
+            deltas = new ChainPatcher([.. chain.Skip(1)], loader, readAhead: false);
+            FullFileRestore.Apply(full, fullPath, loader, deltas);
+            deltas.ApplyRest(); // pages the full file does not hold
+        }
+        finally
+        {
+            full.Handle.Dispose();
+            deltas?.Dispose();
         }
     }
 
@@ -132,15 +117,4 @@ public static class CheckpointRestorer
     private static string Describe(ShardCatalog catalog) => catalog.Checkpoints.IsEmpty
         ? "no checkpoints"
         : "checkpoints " + string.Join(", ", catalog.Checkpoints.Select(c => c.Id.Value + (c.Confirmed ? "" : " (unconfirmed)")));
-
-    private struct LoaderSink(StoreLoader loader) : IPagePatchSink
-    {
-        public PageId Page;
-
-        public readonly void Write(int offset, ReadOnlySpan<byte> bytes)
-        {
-            Debug.Assert(Page.Value < loader.PageCount, "verified records name pages below the checkpoint's page count");
-            loader.Write(Page, offset, bytes);
-        }
-    }
 }

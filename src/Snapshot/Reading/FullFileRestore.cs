@@ -15,7 +15,7 @@ namespace Snapshot.Reading;
 /// pageSize). So one scatter read per batch can put each record's 20-byte header in a small buffer
 /// and its page image directly into the page's frame. A second thread issues those reads, while
 /// this thread verifies the batch before: the header fields and the checksum over header and
-/// image.
+/// image. Then this thread patches the batch's pages with the chain's deltas (<see cref="ChainPatcher"/>).
 /// </summary>
 /// <remarks>
 /// <para>Why: the streaming reader touches every byte three times (the kernel's copy out of the page
@@ -35,8 +35,12 @@ internal static class FullFileRestore
         && trailer.RecordCount == header.PageCount
         && trailer.RecordBytes == (long)header.PageCount * (PageRecordHeader.Size + header.PageSize);
 
-    /// <summary>Reads and verifies every page of the file into <paramref name="loader"/>; throws the corruption exception for the first bad record.</summary>
-    public static void Apply(CheckedDataFile file, string path, StoreLoader loader)
+    /// <summary>
+    /// Reads and verifies every page of the file into <paramref name="loader"/>, and after each
+    /// batch applies the <paramref name="deltas"/> of its pages; throws the corruption exception for
+    /// the first bad record.
+    /// </summary>
+    public static void Apply(CheckedDataFile file, string path, StoreLoader loader, ChainPatcher deltas)
     {
         DataFileHeader header = file.Header;
         int recordSize = PageRecordHeader.Size + header.PageSize;
@@ -68,6 +72,7 @@ internal static class FullFileRestore
                 batch.Done.Wait();
                 batch.Failure?.Throw();
                 Verify(batch, path, header, recordSize, hasher);
+                deltas.ApplyBelow(batch.FirstPage + (uint)batch.Pages); // the batch's pages are in cache now, and no read is filling them
             }
         }
         finally

@@ -27,22 +27,24 @@ public static partial class CheckpointBench
             Console.WriteLine();
             Console.WriteLine($"## Restore vs plain sequential read of the same {paths.Length} files ({bytes:N0} B: a full checkpoint and {paths.Length - 1} deltas)");
             Console.WriteLine();
-            Console.WriteLine("Each rep runs four steps in rotating order, each after sync(2) and a settle pause: a plain read, a read+verify, a restore, and a restore on " +
+            Console.WriteLine("Each rep runs five steps in rotating order, each after sync(2) and a settle pause: a plain read, a read+verify, a restore, a restore on " +
                 "warm memory (the same restore, right after a store of the same size was built and freed, as after a process restart on the same machine; " +
-                "freed memory that sits for a second or more is handed back to the host, and taking it again is the restore's bound: native-notes/free-page-reporting.md).");
+                "freed memory that sits for a second or more is handed back to the host, and taking it again is the restore's bound: native-notes/free-page-reporting.md), " +
+                "and a plain read into fresh memory (one new mapping of the files' size, 2 MiB pages advised, not pre-faulted: a reader that acquires its memory as a restore must).");
             Console.WriteLine();
             Console.WriteLine("| rep | cache | plain read MB/s | read+verify MB/s (DataFileReader, no store) | restore MB/s (Checkpointer.Restore) | restore ÷ plain | " +
-                "restore on warm memory MB/s | warm ÷ plain | restore s (own Duration) | warm restore s | plain read s | read+verify s | resident before each (plain / verify / restore / warm) |");
-            Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+                "restore on warm memory MB/s | warm ÷ plain | plain read into fresh memory MB/s | restore ÷ that | restore s (own Duration) | warm restore s | plain read s | read+verify s | fresh-memory read s | " +
+                "resident before each (plain / verify / restore / warm / fresh) |");
+            Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
             for (int rep = 0; rep <= o.Reps; rep++)
             {
                 bool cold = rep < o.Reps; // the last pass reads from the page cache
-                double[] seconds = new double[4];
-                double[] resident = new double[4];
+                double[] seconds = new double[5];
+                double[] resident = new double[5];
                 TimeSpan ownDuration = default;
-                for (int step = 0; step < 4; step++)
+                for (int step = 0; step < 5; step++)
                 {
-                    int what = (step + rep) % 4; // rotate the order: 0 plain, 1 verify, 2 restore, 3 restore on warm memory
+                    int what = (step + rep) % 5; // rotate the order: 0 plain, 1 verify, 2 restore, 3 restore on warm memory, 4 plain read into fresh memory
                     Settle();
                     if (what == 3)
                     {
@@ -73,6 +75,13 @@ public static partial class CheckpointBench
                         case 1:
                             ReadAndVerify(paths);
                             break;
+                        case 4:
+                            if (SequentialIo.ReadIntoFreshMemory(paths, bytes) != bytes)
+                            {
+                                throw new InvalidOperationException("the read into fresh memory did not read every byte of the chain");
+                            }
+
+                            break;
                         default:
                             RestoredCheckpoint restored = Checkpointer.Restore(_options, BenchKeys.Options);
                             seconds[what] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
@@ -91,7 +100,7 @@ public static partial class CheckpointBench
                             break;
                     }
 
-                    if (what < 2)
+                    if (what is 0 or 1 or 4)
                     {
                         seconds[what] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
                     }
@@ -100,6 +109,7 @@ public static partial class CheckpointBench
                 double plainRate = bytes / seconds[0] / Mb;
                 double restoreRate = bytes / seconds[2] / Mb;
                 double warmRate = bytes / seconds[3] / Mb;
+                double freshRate = bytes / seconds[4] / Mb;
                 if (cold)
                 {
                     summary.PlainRead.Add(plainRate);
@@ -108,6 +118,8 @@ public static partial class CheckpointBench
                     summary.RestoreRatio.Add(restoreRate / plainRate);
                     summary.WarmMemoryRestore.Add(warmRate);
                     summary.WarmMemoryRestoreRatio.Add(warmRate / plainRate);
+                    summary.FreshMemoryRead.Add(freshRate);
+                    summary.FreshMemoryRestoreRatio.Add(restoreRate / freshRate);
                 }
                 else
                 {
@@ -118,8 +130,9 @@ public static partial class CheckpointBench
                 summary.ChainFiles = paths.Length;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {(cold ? (rep + 1).ToString(CultureInfo.InvariantCulture) : "-")} | {(cold ? "cold (fadvise DONTNEED)" : "cached")} | {plainRate:F0} | {bytes / seconds[1] / Mb:F0} | " +
-                    $"{restoreRate:F0} | {restoreRate / plainRate:F2} | {warmRate:F0} | {warmRate / plainRate:F2} | {seconds[2]:F2} ({ownDuration.TotalSeconds:F2}) | {seconds[3]:F2} | {seconds[0]:F2} | {seconds[1]:F2} | " +
-                    $"{resident[0]:P0} / {resident[1]:P0} / {resident[2]:P0} / {resident[3]:P0} |"));
+                    $"{restoreRate:F0} | {restoreRate / plainRate:F2} | {warmRate:F0} | {warmRate / plainRate:F2} | {freshRate:F0} | {restoreRate / freshRate:F2} | " +
+                    $"{seconds[2]:F2} ({ownDuration.TotalSeconds:F2}) | {seconds[3]:F2} | {seconds[0]:F2} | {seconds[1]:F2} | {seconds[4]:F2} | " +
+                    $"{resident[0]:P0} / {resident[1]:P0} / {resident[2]:P0} / {resident[3]:P0} / {resident[4]:P0} |"));
             }
 
             Console.WriteLine($"Restored store verified key by key against the live store: {(summary.Verified ? "yes" : "NO")}");

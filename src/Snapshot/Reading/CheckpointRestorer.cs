@@ -8,8 +8,8 @@ namespace Snapshot.Reading;
 /// <summary>
 /// Rebuilds a store from a checkpoint: its chain's full file and its deltas, each page getting its
 /// full image and then the deltas' patches in chain order, every record verified before its bytes
-/// are used. Reads never take the shard's lock, so a tool can
-/// restore while the shard's writer goes on.
+/// are used. Reads never take the shard's lock, so a tool can restore while the shard's writer
+/// goes on.
 /// </summary>
 public static class CheckpointRestorer
 {

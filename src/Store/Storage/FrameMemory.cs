@@ -136,8 +136,9 @@ internal sealed unsafe class FrameMemory : IDisposable
     /// Installs enough segments for <paramref name="frames"/> more frames at once, for a restore
     /// that is about to write every one of them: the segments are mapped (and, file-backed, their
     /// space allocated) now, and pre-faulted from the front by background threads while the caller
-    /// already writes into the first ones (<see cref="PrefaultInBackground"/>). Pre-faulting 550 MB of huge pages costs 0.03 s when the
-    /// guest freed that memory moments ago, and up to 1 s when the host has reclaimed it
+    /// already writes into the first ones (<see cref="PrefaultInBackground"/>). Pre-faulting 550 MB
+    /// of huge pages costs 0.03 s when the guest freed that memory moments ago, and up to 1 s on one
+    /// thread when the host has reclaimed it
     /// (native-notes/free-page-reporting.md): as long as reading and verifying the checkpoint, or
     /// longer, so the two run side by side. A write that overtakes the pre-faulting threads faults
     /// its page in itself, which is correct, only slower. Call <see cref="WaitForPrefault"/> before

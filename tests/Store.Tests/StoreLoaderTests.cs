@@ -54,6 +54,36 @@ public sealed class StoreLoaderTests
         }
     }
 
+    [Theory]
+    [InlineData(64 * 4096)] // each segment smaller than the 2 MiB block the pre-faulting threads take turns by
+    [InlineData(4 << 20)]   // two blocks a segment
+    public void ARestoreAcrossManySegmentsHoldsEveryPageWhileThePreFaultingThreadsRun(long segmentBytes)
+    {
+        var options = new StoreOptions { SegmentBytes = segmentBytes };
+        using StateStore source = StateStore.Open(options);
+        for (int i = 0; i < 30_000; i++)
+        {
+            source.Put(Key(i), Encoding.UTF8.GetBytes($"value-{i}-{new string('y', i % 400)}"));
+        }
+
+        using FrozenVersion frozen = source.Freeze();
+        long framesPerSegment = segmentBytes / frozen.PageSize;
+        Assert.True(frozen.PageCount > 2 * framesPerSegment, $"{frozen.PageCount} pages span fewer than three segments of {framesPerSegment}");
+
+        // The loader writes each page as soon as it is created, racing the background pre-faulting.
+        using StateStore restored = LoadAll(frozen, options).Complete();
+        Assert.Equal(frozen.Count, restored.Count);
+        byte[] expected = new byte[frozen.PageSize];
+        using FrozenVersion copy = restored.Freeze();
+        byte[] actual = new byte[frozen.PageSize];
+        for (uint p = 0; p < frozen.PageCount; p++)
+        {
+            frozen.CopyPage(new PageId(p), expected);
+            copy.CopyPage(new PageId(p), actual);
+            Assert.True(expected.AsSpan().SequenceEqual(actual), $"page {p} differs after the restore");
+        }
+    }
+
     [Fact]
     public void PagesWrittenInAnyOrderRestoreTheSameEntriesAndUnwrittenPagesAreZeros()
     {

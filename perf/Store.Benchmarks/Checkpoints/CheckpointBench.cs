@@ -40,7 +40,7 @@ namespace Store.Benchmarks.Checkpoints;
 /// </list>
 /// <para>Options: <c>--keys 10000000 --rounds 10 --updates N/100 --reps 5 --samples 1000
 /// --writes-between 64 --update overwrite|increment --settle-ms 1000 --sections writes,incrementals,restore,barrier
-/// --dir PARENT --keep</c> (settle: the pause,
+/// --dir PARENT --keep</c>; the section <c>directread</c> (not a default) times what direct reads of page images would give. (settle: the pause,
 /// after sync(2), before every timed write or read). The working directory is a
 /// fresh subdirectory of --dir (default: the system temp directory), deleted at the end unless --keep.</para>
 /// </remarks>
@@ -65,9 +65,9 @@ public static partial class CheckpointBench
             },
             SettleMilliseconds: int.Parse(Option(args, "--settle-ms", "1000"), CultureInfo.InvariantCulture),
             Sections: Option(args, "--sections", "writes,incrementals,restore,barrier")!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        if (o.Sections.Except(["writes", "incrementals", "restore", "barrier"]).FirstOrDefault() is { } unknown)
+        if (o.Sections.Except(["writes", "incrementals", "restore", "barrier", "directread"]).FirstOrDefault() is { } unknown)
         {
-            throw new ArgumentException($"--sections takes writes, incrementals, restore and barrier, not '{unknown}'");
+            throw new ArgumentException($"--sections takes writes, incrementals, restore, barrier and directread, not '{unknown}'");
         }
 
         o = o with { Updates = o.Updates >= 0 ? o.Updates : o.Keys / 100 };
@@ -137,6 +137,12 @@ public static partial class CheckpointBench
             if (o.Runs("restore"))
             {
                 MeasureRestore(store, summary);
+            }
+
+            if (o.Runs("directread"))
+            {
+                CheckpointEntry newest = CatalogReader.Read(_files).Catalog.NewestConfirmed!;
+                DirectReadEstimate(newest.PageCount, _files.DataPath(newest.Chain[0]));
             }
 
             if (o.Runs("barrier"))

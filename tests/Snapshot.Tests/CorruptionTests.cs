@@ -96,6 +96,41 @@ public sealed class CorruptionTests : IDisposable
         Assert.Contains($"must be the full image of page {page}", e.Message);
     }
 
+    /// <remarks>
+    /// A full file of several hundred pages is read in 64-page batches, several in flight at once.
+    /// However the reads and checks are spread over threads, the restore reports the record that
+    /// comes first in the file, and reports it the same way every time.
+    /// </remarks>
+    [Fact]
+    public async Task OfTwoDamagedRecordsInDifferentBatchesOfAFullFileTheFirstInTheFileIsReported()
+    {
+        using var dir = new TempDirectory();
+        var files = new ShardFiles(dir.Path, "store");
+        using (StateStore store = StateStore.Open(_storeOptions))
+        using (Checkpointer checkpoints = Checkpointer.Open(store, new CheckpointOptions { Directory = dir.Path }))
+        {
+            for (long k = 0; k < 20_000; k++)
+            {
+                store.Put(Keys.Key(k), Keys.Value(k, 1, 100));
+            }
+
+            await checkpoints.Barrier(new CheckpointId(1));
+            checkpoints.Confirm(new CheckpointId(1));
+        }
+
+        string path = files.DataPath(CatalogReader.Read(files).Catalog.Checkpoint(new CheckpointId(1))!.OwnFile);
+        (long first, uint firstPage) = Corrupt.NthRecord(path, 70);
+        (long later, _) = Corrupt.NthRecord(path, 330);
+        Corrupt.FlipBit(path, later + PageRecordHeader.Size + 10);
+        Corrupt.FlipBit(path, first + PageRecordHeader.Size + 4000);
+
+        for (int attempt = 0; attempt < 5; attempt++)
+        {
+            var e = Assert.Throws<StoreCorruptedException>(() => CheckpointRestorer.Restore(files, _storeOptions).Dispose());
+            Assert.Equal((path, first, firstPage), (e.File, e.Offset, e.Page?.Value));
+        }
+    }
+
     [Fact]
     public void ABitFlipInADataFileHeaderIsReportedAtTheHeaderChecksum()
     {

@@ -30,11 +30,12 @@ public static partial class CheckpointBench
                 "64-page reads, each batch hashed on the restoring thread; the file's layout ignored, no deltas)");
             Console.WriteLine();
             Console.WriteLine("| rep | the restore's own full-file pass (FullFileRestore, verified) s | buffered, 1 reader, 1 hashing thread s | buffered, 1 reader, 2 hashing threads s | " +
-                "O_DIRECT, 8 readers, 1 hashing thread s | O_DIRECT, 8 readers, 2 hashing threads s |");
-            Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
+                "O_DIRECT, 8 readers, 1 hashing thread s | O_DIRECT, 8 readers, 2 hashing threads s | buffered, the file's own records (64-record scatter reads, headers to a buffer), 1 reader, 1 hashing thread s | " +
+                "the same, header buffers pre-pinned (MemoryMarshal.CreateFromPinnedArray: no GC handle per read) s |");
+            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
             long length = new FileInfo(fullFile).Length;
             uint pages = (uint)Math.Min(pageCount, (length - 4096) / BenchKeys.Options.PageSize);
-            (bool Direct, int Readers, int Hashers)[] modes = [(false, 0, 1), (false, 1, 1), (false, 1, 2), (true, 8, 1), (true, 8, 2)]; // 0 readers: the real pass
+            (bool Direct, int Readers, int Hashers, bool Records)[] modes = [(false, 0, 1, false), (false, 1, 1, false), (false, 1, 2, false), (true, 8, 1, false), (true, 8, 2, false), (false, 1, 1, true), (false, 1, 1, true)]; // 0 readers: the real pass; the last mode's headers are pre-pinned
             for (int rep = 0; rep < o.Reps; rep++)
             {
                 // One store's pages for every mode of the rep, faulted in by an untimed first pass: the
@@ -49,11 +50,11 @@ public static partial class CheckpointBench
                     SequentialIo.DropFromPageCache([fullFile]);
                     seconds[m] = modes[m].Readers == 0
                         ? RealFullFilePass(fullFile, loader)
-                        : ReadIntoPages(fullFile, loader, pages, modes[m].Direct, modes[m].Readers, modes[m].Hashers);
+                        : ReadIntoPages(fullFile, loader, pages, modes[m].Direct, modes[m].Readers, modes[m].Hashers, modes[m].Records, prePinned: m == modes.Length - 1);
                 }
 
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {rep + 1} | {seconds[0]:F3} | {seconds[1]:F3} | {seconds[2]:F3} | {seconds[3]:F3} | {seconds[4]:F3} |"));
+                    $"| {rep + 1} | {seconds[0]:F3} | {seconds[1]:F3} | {seconds[2]:F3} | {seconds[3]:F3} | {seconds[4]:F3} | {seconds[5]:F3} | {seconds[6]:F3} |"));
             }
         }
 
@@ -65,9 +66,16 @@ public static partial class CheckpointBench
             return Stopwatch.GetElapsedTime(started).TotalSeconds;
         }
 
-        /// <summary>Seconds to read <paramref name="pages"/> pages of the file (from offset 4096) into the loader's pages and hash each batch.</summary>
-        private static double ReadIntoPages(string path, StoreLoader loader, uint pages, bool direct, int readers, int hashers)
+        /// <summary>
+        /// Seconds to read <paramref name="pages"/> pages of the file into the loader's pages and hash each batch: page-sized
+        /// pieces from offset 4096, or with <paramref name="records"/> the file's own full-page records (20-byte header to a
+        /// buffer, image into the page) from offset 64, as the real pass reads them.
+        /// </summary>
+        private static double ReadIntoPages(string path, StoreLoader loader, uint pages, bool direct, int readers, int hashers, bool records = false, bool prePinned = false)
         {
+            const int RecordHeader = 20;
+            int headerBytes = EstimatePagesPerBatch * RecordHeader * (EstimateBatchesAhead + 2);
+            byte[] headers = prePinned ? GC.AllocateArray<byte>(headerBytes, pinned: true) : new byte[headerBytes];
             int pageSize = BenchKeys.Options.PageSize;
             long started = Stopwatch.GetTimestamp();
             using SafeFileHandle handle = direct ? OpenDirect(path) : File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
@@ -87,7 +95,9 @@ public static partial class CheckpointBench
                 {
                     foreach (int b in requests.GetConsumingEnumerable())
                     {
-                        long offset = 4096 + ((long)b * EstimatePagesPerBatch * pageSize);
+                        long offset = records
+                            ? 64 + ((long)b * EstimatePagesPerBatch * (RecordHeader + pageSize))
+                            : 4096 + ((long)b * EstimatePagesPerBatch * pageSize);
                         long wanted = buffers[b].Sum(x => (long)x.Length);
                         if (RandomAccess.Read(handle, buffers[b], offset) != wanted)
                         {
@@ -125,6 +135,14 @@ public static partial class CheckpointBench
                     var list = new List<Memory<byte>>(EstimatePagesPerBatch);
                     for (uint p = first; p < Math.Min(pages, first + EstimatePagesPerBatch); p++)
                     {
+                        if (records)
+                        {
+                            int slot = (int)(((submitted % (EstimateBatchesAhead + 2)) * EstimatePagesPerBatch) + (p - first));
+                            list.Add(prePinned
+                                ? MemoryMarshal.CreateFromPinnedArray(headers, slot * RecordHeader, RecordHeader)
+                                : headers.AsMemory(slot * RecordHeader, RecordHeader));
+                        }
+
                         list.Add(loader.PageMemory(new PageId(p)));
                     }
 

@@ -47,12 +47,20 @@ internal static class BucketPage
 
     public static int SlotCount(int pageSize) => pageSize / 32;
 
+    // Sizes and slots are never negative. Unsigned division and a mask compile to a shift and an
+    // and; int division and remainder add sign fix-ups on the lookup path.
+    public static int GroupCount(int pageSize) => (int)((uint)pageSize / (32 * GroupWidth));
+
     /// <summary>First heap byte: where the slot groups end.</summary>
-    public static int HeapFloor(int pageSize) => SlotGroupsOffset + (SlotCount(pageSize) / GroupWidth * SlotGroupSize);
+    public static int HeapFloor(int pageSize) => SlotGroupsOffset + (GroupCount(pageSize) * SlotGroupSize);
 
     public static int GroupOffset(int group) => SlotGroupsOffset + (group * SlotGroupSize);
 
-    public static int TagOffset(int slot) => GroupOffset(slot / GroupWidth) + (slot % GroupWidth);
+    private static int GroupOf(int slot) => (int)((uint)slot / GroupWidth);
+
+    private static int LaneOf(int slot) => slot & (GroupWidth - 1);
+
+    public static int TagOffset(int slot) => GroupOffset(GroupOf(slot)) + LaneOf(slot);
 
     public static int HeapStart(ReadOnlySpan<byte> page) => (int)BinaryPrimitives.ReadUInt32LittleEndian(page[HeapStartOffset..]);
 
@@ -62,7 +70,7 @@ internal static class BucketPage
 
     public static int Tombstones(ReadOnlySpan<byte> page) => BinaryPrimitives.ReadUInt16LittleEndian(page[TombstonesOffset..]);
 
-    public static int SlotOffset(int slot) => GroupOffset(slot / GroupWidth) + GroupWidth + ((slot % GroupWidth) * 2);
+    public static int SlotOffset(int slot) => GroupOffset(GroupOf(slot)) + GroupWidth + (LaneOf(slot) * 2);
 
     public static int RecordOffset(ReadOnlySpan<byte> page, int slot) =>
         BinaryPrimitives.ReadUInt16LittleEndian(page[SlotOffset(slot)..]);
@@ -75,7 +83,7 @@ internal static class BucketPage
         image.Clear();
         PageHeader.Write(image, PageKind.Bucket, keyGroup, next);
         BinaryPrimitives.WriteUInt32LittleEndian(image[HeapStartOffset..], (uint)image.Length);
-        for (int group = 0; group < SlotCount(image.Length) / GroupWidth; group++)
+        for (int group = 0; group < GroupCount(image.Length); group++)
         {
             image.Slice(GroupOffset(group), GroupWidth).Fill(EmptyTag);
         }
@@ -105,7 +113,7 @@ internal static class BucketPage
     /// <summary>Finds <paramref name="key"/> in this page; returns its slot or -1.</summary>
     public static int Find(ReadOnlySpan<byte> page, ReadOnlySpan<byte> key, in KeyHash hash)
     {
-        int groups = SlotCount(page.Length) / GroupWidth;
+        int groups = GroupCount(page.Length);
         Vector128<byte> wanted = Vector128.Create(hash.Tag);
         Vector128<byte> empty = Vector128.Create(EmptyTag);
         int group = hash.SlotGroup(groups);
@@ -139,7 +147,7 @@ internal static class BucketPage
     /// <summary>The slot an insert of a key with this hash takes: the first empty or deleted slot in probe order, or -1.</summary>
     public static int FreeSlot(ReadOnlySpan<byte> page, in KeyHash hash)
     {
-        int groups = SlotCount(page.Length) / GroupWidth;
+        int groups = GroupCount(page.Length);
         int group = hash.SlotGroup(groups);
         for (int probe = 0; probe < groups; probe++)
         {

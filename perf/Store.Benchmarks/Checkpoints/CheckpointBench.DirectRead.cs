@@ -14,7 +14,9 @@ namespace Store.Benchmarks.Checkpoints;
 /// each batch hashed (XxHash3, as the restore verifies) on this thread after it lands, with the
 /// reads issued by N threads, buffered or with O_DIRECT. The file's own layout is ignored: only
 /// the I/O into the frames and the checksum pass are timed. The real restore's full-file pass
-/// (<c>FullFileRestore</c>) is the row to compare with.
+/// (<c>FullFileRestore</c>) is the row to compare with. Two more modes read the file's own
+/// records as that pass does, with the record headers' buffers handed over as plain array
+/// memory (a GC handle per buffer per read) or pre-pinned.
 /// </summary>
 public static partial class CheckpointBench
 {
@@ -35,7 +37,16 @@ public static partial class CheckpointBench
             Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
             long length = new FileInfo(fullFile).Length;
             uint pages = (uint)Math.Min(pageCount, (length - 4096) / BenchKeys.Options.PageSize);
-            (bool Direct, int Readers, int Hashers, bool Records)[] modes = [(false, 0, 1, false), (false, 1, 1, false), (false, 1, 2, false), (true, 8, 1, false), (true, 8, 2, false), (false, 1, 1, true), (false, 1, 1, true)]; // 0 readers: the real pass; the last mode's headers are pre-pinned
+            ReadMode[] modes =
+            [
+                new(Direct: false, Readers: 0, Hashers: 1), // the real pass
+                new(Direct: false, Readers: 1, Hashers: 1),
+                new(Direct: false, Readers: 1, Hashers: 2),
+                new(Direct: true, Readers: 8, Hashers: 1),
+                new(Direct: true, Readers: 8, Hashers: 2),
+                new(Direct: false, Readers: 1, Hashers: 1, Records: true),
+                new(Direct: false, Readers: 1, Hashers: 1, Records: true, PrePinned: true),
+            ];
             for (int rep = 0; rep < o.Reps; rep++)
             {
                 // One store's pages for every mode of the rep, faulted in by an untimed first pass: the
@@ -50,7 +61,7 @@ public static partial class CheckpointBench
                     SequentialIo.DropFromPageCache([fullFile]);
                     seconds[m] = modes[m].Readers == 0
                         ? RealFullFilePass(fullFile, loader)
-                        : ReadIntoPages(fullFile, loader, pages, modes[m].Direct, modes[m].Readers, modes[m].Hashers, modes[m].Records, prePinned: m == modes.Length - 1);
+                        : ReadIntoPages(fullFile, loader, pages, modes[m]);
                 }
 
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -68,11 +79,12 @@ public static partial class CheckpointBench
 
         /// <summary>
         /// Seconds to read <paramref name="pages"/> pages of the file into the loader's pages and hash each batch: page-sized
-        /// pieces from offset 4096, or with <paramref name="records"/> the file's own full-page records (20-byte header to a
+        /// pieces from offset 4096, or with <see cref="ReadMode.Records"/> the file's own full-page records (20-byte header to a
         /// buffer, image into the page) from offset 64, as the real pass reads them.
         /// </summary>
-        private static double ReadIntoPages(string path, StoreLoader loader, uint pages, bool direct, int readers, int hashers, bool records = false, bool prePinned = false)
+        private static double ReadIntoPages(string path, StoreLoader loader, uint pages, ReadMode mode)
         {
+            (bool direct, int readers, int hashers, bool records, bool prePinned) = mode;
             const int RecordHeader = 20;
             int headerBytes = EstimatePagesPerBatch * RecordHeader * (EstimateBatchesAhead + 2);
             byte[] headers = prePinned ? GC.AllocateArray<byte>(headerBytes, pinned: true) : new byte[headerBytes];
@@ -171,6 +183,8 @@ public static partial class CheckpointBench
 
             return seconds;
         }
+
+        private readonly record struct ReadMode(bool Direct, int Readers, int Hashers, bool Records = false, bool PrePinned = false);
 
         private static ulong HashPages(XxHash3 hasher, List<Memory<byte>> pages)
         {

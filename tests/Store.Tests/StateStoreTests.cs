@@ -95,6 +95,36 @@ public sealed class StateStoreTests
         Assert.Equal(10L, BinaryPrimitives.ReadInt64LittleEndian(store.Get("c"u8)));
     }
 
+    /// <remarks>
+    /// At 4 KiB pages a value is inline up to 512 bytes and in a blob chain beyond; a read-modify-write
+    /// computes a new value of up to 256 bytes on the stack and a longer one in a rented buffer. The
+    /// lengths here cross each boundary growing and then shrinking, on both a same-length and a
+    /// changed-length path, with a value that depends on every byte before it.
+    /// </remarks>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(0)]
+    public void ReadModifyWriteKeepsEveryByteAcrossTheStackRentedInlineAndBlobValueSizes(int rewritesPerLength)
+    {
+        using var store = StateStore.Open();
+        byte[]? model = null;
+        int[] lengths = [1, 8, 255, 256, 257, 511, 512, 513, 4000, 9000, 513, 512, 300, 256, 9, 1];
+        foreach (int length in lengths)
+        {
+            for (int round = 0; round <= rewritesPerLength; round++)
+            {
+                var update = new Reshape(length, (byte)(length + round));
+                store.ReadModifyWrite("k"u8, ref update);
+                Assert.Equal(model is not null, update.SeenExists);
+                Assert.Equal(model?.Length ?? 0, update.SeenCurrent);
+                model = Reshape.Apply(model, length, (byte)(length + round));
+                Assert.Equal(model, store.Get("k"u8));
+            }
+        }
+
+        Assert.Equal(1, store.Count);
+    }
+
     [Fact]
     public void EnumerationVisitsEveryEntryOnceWithItsKeyGroup()
     {
@@ -136,6 +166,37 @@ public sealed class StateStoreTests
 
         int expected = Enumerable.Range(0, 2000).Count(i => store.KeyGroupOf(Key(i)) is >= 2 and < 5);
         Assert.Equal(expected, count);
+    }
+
+    /// <summary>
+    /// Makes the value <c>length</c> bytes: the old bytes it keeps, each plus <c>salt</c>, then
+    /// bytes that continue a running sum, so a lost or stale byte shows anywhere in the value.
+    /// </summary>
+    private ref struct Reshape(int length, byte salt) : IValueUpdater
+    {
+        public int SeenCurrent;
+        public bool SeenExists;
+
+        public static byte[] Apply(byte[]? current, int length, byte salt)
+        {
+            byte[] next = new byte[length];
+            new Reshape(length, salt).Update(current, current is not null, next);
+            return next;
+        }
+
+        public readonly int NewLength(scoped ReadOnlySpan<byte> current, bool exists) => length;
+
+        public void Update(scoped ReadOnlySpan<byte> current, bool exists, scoped Span<byte> destination)
+        {
+            SeenCurrent = current.Length;
+            SeenExists = exists;
+            byte sum = salt;
+            for (int i = 0; i < destination.Length; i++)
+            {
+                sum = (byte)(sum * 31 + (i < current.Length ? current[i] + salt : i));
+                destination[i] = sum;
+            }
+        }
     }
 
     /// <summary>Adds to the first 8 bytes of the value (0 when absent or shorter); the result is 8 bytes.</summary>

@@ -28,6 +28,9 @@ internal sealed partial class HashIndex
     /// </summary>
     private const int FramesPerOperation = 128;
 
+    /// <summary>New values up to this length are computed on the stack by ReadModifyWrite; longer ones in a rented buffer.</summary>
+    private const int StackValueLimit = 256;
+
     private readonly PageTable.PageTable _table;
     private readonly FramePool _frames;
     private readonly IndexGeometry _geometry;
@@ -158,59 +161,92 @@ internal sealed partial class HashIndex
     public void ReadModifyWrite<TUpdater>(ReadOnlySpan<byte> key, ref TUpdater updater, int maxValueLength)
         where TUpdater : IValueUpdater, allows ref struct
     {
+        // The common update (an inline value, a new value of at most StackValueLimit bytes) runs
+        // here with no rented buffer, so with no try/finally: a protected region keeps the
+        // method's locals on the stack instead of in registers.
         KeyHash hash = KeyHash.Of(key);
         bool exists = _reader.TryLocate(key, hash, out RecordLocation location, forWrite: true);
-        byte[]? rentedCurrent = null;
-        byte[]? rentedNext = null;
-        try
+        ReadOnlySpan<byte> current = default;
+        int inlineOffset = -1;
+        if (exists)
         {
-            ReadOnlySpan<byte> current = default;
-            int inlineOffset = -1;
-            if (exists)
+            ReadOnlySpan<byte> page = _table.Read(location.Page);
+            inlineOffset = BucketPage.InlineValueOffset(page, location.Slot, out int currentLength);
+            if (inlineOffset < 0)
             {
-                ReadOnlySpan<byte> page = _table.Read(location.Page);
-                inlineOffset = BucketPage.InlineValueOffset(page, location.Slot, out int currentLength);
-                if (inlineOffset >= 0)
-                {
-                    current = page.Slice(inlineOffset, currentLength);
-                }
-                else
-                {
-                    rentedCurrent = ArrayPool<byte>.Shared.Rent(currentLength);
-                    _reader.CopyValue(BucketPage.Record(page, location.Slot), rentedCurrent);
-                    current = rentedCurrent.AsSpan(0, currentLength);
-                }
-            }
-
-            int length = updater.NewLength(current, exists);
-            StateStore.ValidateValueLength(length, maxValueLength);
-            Span<byte> next = length <= 256
-                ? stackalloc byte[256]
-                : (rentedNext = ArrayPool<byte>.Shared.Rent(length));
-            next = next[..length];
-            next.Clear(); // the module skips stack zeroing; a careless updater must not store stack garbage
-            updater.Update(current, exists, next);
-
-            if (inlineOffset >= 0 && length == current.Length)
-            {
-                OverwriteInline(location.Page, inlineOffset, next);
+                UpdateExternalValue(key, hash, location, ref updater, maxValueLength, currentLength);
                 return;
             }
 
-            PutAt(location, key, hash, next);
+            current = page.Slice(inlineOffset, currentLength);
+        }
+
+        int length = updater.NewLength(current, exists);
+        StateStore.ValidateValueLength(length, maxValueLength);
+        if (length > StackValueLimit)
+        {
+            UpdateIntoRentedBuffer(key, hash, location, current, exists, inlineOffset, ref updater, length);
+            return;
+        }
+
+        Span<byte> next = stackalloc byte[StackValueLimit];
+        next = next[..length];
+        next.Clear(); // the module skips stack zeroing; a careless updater must not store stack garbage
+        updater.Update(current, exists, next);
+        StoreUpdate(key, hash, location, inlineOffset, current.Length, next);
+    }
+
+    /// <summary>A value in a blob chain: copied out into a rented buffer, then updated like any other.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void UpdateExternalValue<TUpdater>(ReadOnlySpan<byte> key, in KeyHash hash, in RecordLocation location, ref TUpdater updater,
+        int maxValueLength, int currentLength)
+        where TUpdater : IValueUpdater, allows ref struct
+    {
+        byte[] rented = ArrayPool<byte>.Shared.Rent(currentLength);
+        try
+        {
+            _reader.CopyValue(BucketPage.Record(_table.Read(location.Page), location.Slot), rented);
+            ReadOnlySpan<byte> current = rented.AsSpan(0, currentLength);
+            int length = updater.NewLength(current, exists: true);
+            StateStore.ValidateValueLength(length, maxValueLength);
+            UpdateIntoRentedBuffer(key, hash, location, current, exists: true, inlineOffset: -1, ref updater, length);
         }
         finally
         {
-            if (rentedCurrent is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rentedCurrent);
-            }
-
-            if (rentedNext is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rentedNext);
-            }
+            ArrayPool<byte>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>Computes a new value too long for the stack into a rented buffer, and stores it.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void UpdateIntoRentedBuffer<TUpdater>(ReadOnlySpan<byte> key, in KeyHash hash, in RecordLocation location, ReadOnlySpan<byte> current,
+        bool exists, int inlineOffset, ref TUpdater updater, int length)
+        where TUpdater : IValueUpdater, allows ref struct
+    {
+        byte[] rented = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            Span<byte> next = rented.AsSpan(0, length);
+            next.Clear(); // a pooled buffer holds an earlier value; a careless updater must not store it
+            updater.Update(current, exists, next);
+            StoreUpdate(key, hash, location, inlineOffset, current.Length, next);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>A same-length inline value is rewritten in place (only the bytes that differ); anything else goes through <see cref="PutAt"/>.</summary>
+    private void StoreUpdate(ReadOnlySpan<byte> key, in KeyHash hash, in RecordLocation location, int inlineOffset, int currentLength, ReadOnlySpan<byte> next)
+    {
+        if (inlineOffset >= 0 && next.Length == currentLength)
+        {
+            OverwriteInline(location.Page, inlineOffset, next);
+            return;
+        }
+
+        PutAt(location, key, hash, next);
     }
 
     private void PutAt(in RecordLocation location, ReadOnlySpan<byte> key, in KeyHash hash, ReadOnlySpan<byte> value)

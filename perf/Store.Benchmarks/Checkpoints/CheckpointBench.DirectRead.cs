@@ -90,7 +90,7 @@ public static partial class CheckpointBench
             byte[] headers = prePinned ? GC.AllocateArray<byte>(headerBytes, pinned: true) : new byte[headerBytes];
             int pageSize = BenchKeys.Options.PageSize;
             long started = Stopwatch.GetTimestamp();
-            using SafeFileHandle handle = direct ? OpenDirect(path) : File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+            using SafeFileHandle handle = direct ? SequentialIo.OpenForDirectRead(path) : File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
             int batchCount = (int)((pages + EstimatePagesPerBatch - 1) / EstimatePagesPerBatch);
             var requests = new BlockingCollection<int>();
             var done = new ManualResetEventSlim[batchCount];
@@ -197,25 +197,6 @@ public static partial class CheckpointBench
             }
 
             return sum;
-        }
-
-        private static SafeFileHandle OpenDirect(string path)
-        {
-            const int ReadOnly = 0;
-            const int Direct = 0x4000; // O_DIRECT on x86-64 Linux
-            int fd = DirectIo.Open(path, ReadOnly | Direct);
-            if (fd < 0)
-            {
-                throw new IOException($"open(O_DIRECT) of {path} failed (errno {Marshal.GetLastPInvokeError()})");
-            }
-
-            return new SafeFileHandle(fd, ownsHandle: true);
-        }
-
-        private static class DirectIo
-        {
-            [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-            public static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
         }
     }
 }

@@ -77,6 +77,9 @@ internal static class Workload
         }
 
         result.UpdateOpsPerSecond = (double)options.OpsPerInterval * options.Checkpoints / updateSeconds;
+        // Every pause in barrier order, so an outlier's position (first barriers, a full checkpoint's turn) shows.
+        Console.Error.WriteLine($"{backend.Name}: barrier pauses µs, in order: " +
+            string.Join(' ', result.BarrierPausesMicroseconds.Select(p => p.ToString("F1", System.Globalization.CultureInfo.InvariantCulture))));
         result.PeakRssBytes = PeakMemory.PeakResidentBytes();
         backend.Dispose();
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Store.Versioning;
 
 namespace Snapshot;
@@ -42,6 +43,7 @@ internal sealed class PendingCheckpoint(BaseCheckpoint? preparedBase, Checkpoint
     public bool IsCancelled => Volatile.Read(ref _cancelled) != 0;
 
     /// <summary>The barrier's part: fill in the fields. Nothing reads them before <see cref="Publish"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // on the barrier's path, too rare to tier up
     public void Activate(CheckpointId id, FrozenVersion frozen, bool forceFull, long barrierTimestamp)
     {
         Debug.Assert(_state == Prepared, "a shell is activated once");
@@ -50,6 +52,7 @@ internal sealed class PendingCheckpoint(BaseCheckpoint? preparedBase, Checkpoint
     }
 
     /// <summary>Hands the filled-in checkpoint to the writer; the state write releases every field written before it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // on the barrier's path, too rare to tier up
     public void Publish() => Volatile.Write(ref _state, Active);
 
     public void MarkWriting() => Volatile.Write(ref _state, Writing);

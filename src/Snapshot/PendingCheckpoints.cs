@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Snapshot;
 
@@ -30,9 +31,11 @@ internal sealed class PendingCheckpoints(CheckpointOptions options)
     /// misses overlap the freeze's own instead of following them. A hint: the shell may still be
     /// replaced before it is taken.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // on the barrier's path, too rare to tier up
     public void Warm() => GC.KeepAlive(Volatile.Read(ref _prepared)?.Completion.Task);
 
     /// <summary>The barrier's fast path: the prepared shell, or null when a barrier took it and it is not yet replaced.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // on the barrier's path, too rare to tier up
     public PendingCheckpoint? TakePrepared() => Interlocked.Exchange(ref _prepared, null);
 
     /// <summary>The barrier's slow path (a second barrier within a millisecond of the first): prepare one now.</summary>

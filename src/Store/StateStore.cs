@@ -236,6 +236,7 @@ public sealed class StateStore : IDisposable
     /// The checkpoint barrier: freezes the live version in O(1) and opens the next one. Throws
     /// <see cref="FrozenVersionLimitException"/> when MaxFrozenVersions are alive; see <see cref="TryFreeze"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a barrier path: see Checkpointer.Barrier's remarks
     public FrozenVersion Freeze()
     {
         if (!TryFreeze(out FrozenVersion? frozen))
@@ -247,6 +248,7 @@ public sealed class StateStore : IDisposable
     }
 
     /// <summary>Freeze that returns false instead of throwing when MaxFrozenVersions are alive.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a barrier path, too rare to tier up
     public bool TryFreeze([NotNullWhen(true)] out FrozenVersion? frozen)
     {
         ThrowIfDisposed();

@@ -193,6 +193,7 @@ internal sealed class PageTable
     }
 
     /// <summary>Captures the live tree as a frozen version and opens the next version. O(1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // on the barrier's path, too rare to tier up
     public PageTableSnapshot Freeze()
     {
         var snapshot = new PageTableSnapshot(_root, _height, _pageCount, _live, Confirmed);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using Store.Diagnostics;
@@ -352,6 +353,7 @@ internal sealed unsafe class FrameMemory : IDisposable
     /// Frozen versions may outlive their store (a checkpoint still flushing): each holds a
     /// reference, and the mappings go away only when the store and every frozen version let go.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // on the barrier's path, too rare to tier up
     public void AddReference()
     {
         int before = Interlocked.Increment(ref _references) - 1;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Store.Diagnostics;
 using Store.Index;
 using Store.Pages;
@@ -44,6 +45,7 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     }
 
     /// <summary>Turns the shell into the frozen version of <paramref name="snapshot"/>. Writer thread, once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // on the barrier's path, too rare to tier up
     internal void Activate(PageTableSnapshot snapshot)
     {
         Debug.Assert(_snapshot.Root is null, "a shell is activated once");

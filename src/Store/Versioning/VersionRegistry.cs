@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Store.Versioning;
 
@@ -56,6 +57,7 @@ internal sealed class VersionRegistry
 
     /// <summary>Adds a just-frozen version unless <paramref name="limit"/> versions are alive.</summary>
     /// <param name="stream">The version's stream progress, which <see cref="Needs"/> consults.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // on the barrier's path, too rare to tier up
     public bool TryAdd(Epoch version, StreamState stream, int limit, out int aliveCount)
     {
         lock (_alive)

@@ -107,6 +107,7 @@ public sealed class StateStore : IDisposable
     }
 
     /// <summary>Creates restored pages (zeroed, not dirty) until there are <paramref name="count"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     internal void AllocateRestoredPages(uint count)
     {
         while (_table.PageCount < count)

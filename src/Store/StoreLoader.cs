@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Store.Diagnostics;
 using Store.Pages;
 
@@ -31,6 +32,7 @@ public sealed class StoreLoader : IDisposable
     public uint PageCount { get; }
 
     /// <summary>Copies <paramref name="bytes"/> into <paramref name="page"/> at <paramref name="offset"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     public void Write(PageId page, int offset, ReadOnlySpan<byte> bytes)
     {
         StateStore store = Existing(page);
@@ -50,9 +52,11 @@ public sealed class StoreLoader : IDisposable
     /// until <see cref="Complete"/> or <see cref="Dispose"/>: every read into it must have finished
     /// by then, because the store's memory goes away with an abandoned restore.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     public Memory<byte> PageMemory(PageId page) => Existing(page).RestoredPageMemory(page);
 
     /// <summary>The store, with pages up to <paramref name="page"/> created.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     private StateStore Existing(PageId page)
     {
         StateStore store = _store ?? throw new ObjectDisposedException(nameof(StoreLoader), "The restore was completed or abandoned.");

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Store.Diagnostics;
 using Store.Pages;
 
@@ -70,6 +71,7 @@ public static class PageBatch
     /// </summary>
     /// <param name="previous">The previous entry's page; null for the first entry.</param>
     /// <param name="payloadOffset">The payload's file offset, to name where a bad entry is.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     public static PageRecordHeader ReadEntry(
         ReadOnlySpan<byte> payload, ref int at, in PageRecordHeader batch, PageId? previous, int pageSize, uint pageCount,
         Span<byte> extents, string file, long payloadOffset)

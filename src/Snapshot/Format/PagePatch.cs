@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Snapshot.Format;
 
@@ -17,6 +18,7 @@ public static class PagePatch
     /// <see cref="PageRecordHeader.Verify"/> accepted (which checked every extent against the
     /// payload and the page, and the granule count against the payload length).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     public static void Apply<TSink>(in PageRecordHeader header, ReadOnlySpan<byte> payload, int pageSize, ref TSink sink)
         where TSink : IPagePatchSink
     {

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using Store.Diagnostics;
 using Store.Pages;
 
@@ -76,6 +77,7 @@ public readonly record struct PageRecordHeader(PageId Page, uint Version, ushort
     /// Parses the header at <paramref name="offset"/> of <paramref name="file"/> and checks what can
     /// be checked without the payload (the payload bound). The page id is trusted only after <see cref="Verify"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     public static PageRecordHeader Read(ReadOnlySpan<byte> source, string file, long offset, int pageSize)
     {
         var header = new PageRecordHeader(
@@ -102,6 +104,7 @@ public readonly record struct PageRecordHeader(PageId Page, uint Version, ushort
     /// header and the payload.
     /// </summary>
     /// <param name="formatVersion">The data file's format: batches exist from format 3 on.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     public PageRecordHeader Verify(ReadOnlySpan<byte> record, string file, long offset, int pageSize, uint pageCount, uint formatVersion)
     {
         uint stored = BinaryPrimitives.ReadUInt32LittleEndian(record[ChecksumOffset..]);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Snapshot.Format;
 
 /// <summary>
@@ -27,6 +28,7 @@ public static class Varint
     /// Reads a varint at <paramref name="at"/> and moves past it. False (with <paramref name="at"/>
     /// unchanged) when the bytes end inside it or it does not fit 32 bits: a reader reports that as corruption.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     public static bool TryRead(ReadOnlySpan<byte> source, ref int at, out uint value)
     {
         value = 0;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Snapshot.Format;
 using Store;
 using Store.Diagnostics;
@@ -57,6 +58,7 @@ internal sealed class ChainPatcher : IDisposable
     }
 
     /// <summary>Applies every not yet applied record for a page below <paramref name="limit"/>, file by file in chain order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     public void ApplyBelow(uint limit)
     {
         foreach (Stream stream in _streams)
@@ -86,6 +88,7 @@ internal sealed class ChainPatcher : IDisposable
 
         public DataFileReader Reader { get; } = reader;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
         public void ApplyBelow(uint limit)
         {
             while (true)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.Win32.SafeHandles;
 using Snapshot.Format;
 using Store.Diagnostics;
@@ -92,9 +93,13 @@ public sealed class DataFileReader : IDisposable
     /// <summary>File offset of <see cref="CurrentRecord"/>.</summary>
     public long CurrentRecordOffset => _bufferStart + _position - _currentLength;
 
-    public ReadOnlySpan<byte> CurrentPayload => Current.InBatch
-        ? _entryPayload.AsSpan(0, Current.PayloadLength)
-        : _buffer.AsSpan(_position - _currentLength + PageRecordHeader.Size, Current.PayloadLength);
+    public ReadOnlySpan<byte> CurrentPayload
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
+        get => Current.InBatch
+            ? _entryPayload.AsSpan(0, Current.PayloadLength)
+            : _buffer.AsSpan(_position - _currentLength + PageRecordHeader.Size, Current.PayloadLength);
+    }
 
     /// <summary>
     /// Opens a data file and checks its header and trailer. <paramref name="expectedLength"/> is
@@ -181,6 +186,7 @@ public sealed class DataFileReader : IDisposable
     }
 
     /// <summary>Advances to the next verified record; false after the last one (whose count matched the trailer).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     public bool MoveNext()
     {
         if (_batchAt < _batchEnd)
@@ -261,6 +267,7 @@ public sealed class DataFileReader : IDisposable
     }
 
     /// <summary>Makes the batch's next entry the current record.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     private void NextBatchEntry()
     {
         _entryPayload ??= new byte[PageRecordHeader.MaxPayload(Header.PageSize)];
@@ -288,6 +295,7 @@ public sealed class DataFileReader : IDisposable
     /// when they run past the current chunk, its unread tail (less than one record, so it fits the
     /// headroom) moves in front of the next chunk's bytes, and the old chunk goes back.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     private void Fill(int bytes)
     {
         Debug.Assert(bytes <= ChunkSource.Headroom, "a record is shorter than the headroom in front of a chunk");

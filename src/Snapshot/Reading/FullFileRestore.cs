@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.IO.Hashing;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using Snapshot.Format;
@@ -22,6 +23,11 @@ namespace Snapshot.Reading;
 /// <para>Why: the streaming reader touches every byte three times (the kernel's copy out of the page
 /// cache, the checksum, the copy into the frame) and this path twice, on two cores. The full file
 /// is nearly all of a restore's bytes.</para>
+/// <para>Why the restore's per-batch and per-record methods (here, in <see cref="ChainPatcher"/>,
+/// <see cref="DataFileReader"/>, the record formats and the store's loader) are marked
+/// AggressiveOptimization: a process restores once, at start. Under tiered compilation those
+/// methods would run as unoptimized tier-0 code until 30 calls and a background re-compile later,
+/// which is a good part of a 0.4 s restore (perf/README.md, "The restore as tier-0 code").</para>
 /// <para>Invariant: the read thread has finished before <see cref="Apply"/> returns or throws,
 /// because the pages it writes belong to a store that an abandoned restore disposes.</para>
 /// </remarks>
@@ -41,6 +47,7 @@ internal static class FullFileRestore
     /// batch applies the <paramref name="deltas"/> of its pages; throws the corruption exception for
     /// the first bad record.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     public static void Apply(CheckedDataFile file, string path, StoreLoader loader, ChainPatcher deltas)
     {
         DataFileHeader header = file.Header;
@@ -88,6 +95,7 @@ internal static class FullFileRestore
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     private static void ReadBatches(CheckedDataFile file, BlockingCollection<Batch> requests)
     {
         foreach (Batch batch in requests.GetConsumingEnumerable())
@@ -107,6 +115,7 @@ internal static class FullFileRestore
     }
 
     /// <summary>One scatter read for the batch, continued where a short read stopped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     private static void ReadFully(CheckedDataFile file, Batch batch)
     {
         long wanted = batch.Bytes;
@@ -136,6 +145,7 @@ internal static class FullFileRestore
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     private static void Verify(Batch batch, string path, DataFileHeader header, int recordSize, XxHash3 hasher)
     {
         if (batch.Short)
@@ -196,6 +206,7 @@ internal static class FullFileRestore
         public ExceptionDispatchInfo? Failure;
 
         /// <summary>Fills the read list for batch <paramref name="index"/> (creating its pages in the store: the loader's thread only).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
         public void Prepare(StoreLoader loader, int index, uint pageCount, int recordSize)
         {
             FirstPage = (uint)index * PagesPerBatch;

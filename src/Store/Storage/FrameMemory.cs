@@ -108,6 +108,7 @@ internal sealed unsafe class FrameMemory : IDisposable
     /// The frame as <see cref="Memory{T}"/>, for a scatter read straight into it (a restore). Windows
     /// of up to 1 GiB, never crossing a segment, are created on first use and kept with the mapping.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     public Memory<byte> FrameAsMemory(FrameIndex frame)
     {
         Debug.Assert((uint)frame.Value < (uint)FrameCount, "a frame index refers to an installed segment");
@@ -321,6 +322,7 @@ internal sealed unsafe class FrameMemory : IDisposable
         return (nint)aligned;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     private static void Prefault(nint address, long length, int pageSize)
     {
         if (NativeMethods.Madvise(address, (nuint)length, NativeMethods.MadvPopulateWrite) == 0)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace Store.Storage;
 
@@ -15,8 +16,10 @@ namespace Store.Storage;
 /// </remarks>
 internal sealed unsafe class FrameWindow(byte* start, int length) : MemoryManager<byte>
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     public override Span<byte> GetSpan() => new(start, length);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: see FullFileRestore's remarks
     public override MemoryHandle Pin(int elementIndex = 0) => new(start + elementIndex);
 
     public override void Unpin()

@@ -31,7 +31,11 @@ public sealed record StoreOptions
     /// <summary>Values longer than this are refused (at least 1 MiB, at most 1 GiB).</summary>
     public int MaxValueLength { get; init; } = 64 << 20;
 
-    /// <summary>Frame memory grows by segments of this many bytes (power of two, at least 64 pages).</summary>
+    /// <summary>
+    /// Frame memory grows by segments of this many bytes (power of two, at least 64 pages). The
+    /// segments lie in one range of address space that the store reserves when it opens (no
+    /// memory): 1 TiB, or up to 65,536 segments if that is less. That bounds the store's size.
+    /// </summary>
     public long SegmentBytes { get; init; } = 32L << 20;
 
     internal void Validate()

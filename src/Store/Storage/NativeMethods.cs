@@ -3,18 +3,22 @@ using System.Runtime.InteropServices;
 namespace Store.Storage;
 
 /// <summary>
-/// The only P/Invoke surface of the store: Linux mmap, madvise, posix_fallocate, sync_file_range and the open/fsync/close a directory sync needs.
+/// The only P/Invoke surface of the store: Linux mmap, mprotect, madvise, posix_fallocate, sync_file_range and the open/fsync/close a directory sync needs.
 /// Constants are the x86-64/arm64 Linux values (identical on both).
 /// </summary>
 internal static partial class NativeMethods
 {
+    public const int ProtNone = 0x0;
     public const int ProtRead = 0x1;
     public const int ProtWrite = 0x2;
 
     public const int MapShared = 0x01;
     public const int MapPrivate = 0x02;
+    public const int MapFixed = 0x10;
     public const int MapAnonymous = 0x20;
     public const int MapNoReserve = 0x4000;
+    /// <summary>Linux ≥ 4.17: like MAP_FIXED, but fails with EEXIST instead of replacing a mapping.</summary>
+    public const int MapFixedNoReplace = 0x100000;
 
     public const int MadvRandom = 1;
     public const int MadvHugePage = 14;
@@ -28,6 +32,9 @@ internal static partial class NativeMethods
 
     [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
     public static partial int Munmap(nint address, nuint length);
+
+    [LibraryImport("libc", EntryPoint = "mprotect", SetLastError = true)]
+    public static partial int Mprotect(nint address, nuint length, int protection);
 
     [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
     public static partial int Madvise(nint address, nuint length, int advice);

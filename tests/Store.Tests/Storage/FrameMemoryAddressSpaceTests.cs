@@ -1,0 +1,43 @@
+using Store.Storage;
+
+namespace Store.Tests.Storage;
+
+/// <summary>
+/// Measures the process's address space, so it runs alone: every store opened by a test running
+/// beside it would reserve 1 TiB of its own.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AddressSpaceCollection
+{
+    public const string Name = "address space";
+}
+
+[Collection(AddressSpaceCollection.Name)]
+public sealed class FrameMemoryAddressSpaceTests
+{
+    private const int PageSize = 4096;
+    private const long SegmentBytes = 16 << 20; // 65,536 of them make the full 1 TiB reservation
+
+    [Fact]
+    public void DisposingTheMemoryGivesBackItsWholeAddressSpaceReservation()
+    {
+        long before = MappedAddressSpace();
+        for (int i = 0; i < 8; i++)
+        {
+            using var memory = new FrameMemory(null, PageSize, SegmentBytes);
+            Assert.Equal(FrameMemory.MaxReservedBytes, memory.MaxSegmentCount * SegmentBytes);
+            memory.AddSegment();
+        }
+
+        // Eight reservations left behind would add 8 TiB; what remains is other allocations' noise.
+        long grown = MappedAddressSpace() - before;
+        Assert.True(grown < FrameMemory.MaxReservedBytes, $"each disposed memory unmapped its 1 TiB reservation; the address space grew by {grown} bytes");
+    }
+
+    /// <summary>The process's mapped address space (VmSize), in bytes.</summary>
+    private static long MappedAddressSpace()
+    {
+        string line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmSize:", StringComparison.Ordinal));
+        return long.Parse(line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+    }
+}

@@ -209,9 +209,9 @@ public sealed partial class Checkpointer : IFlushTarget, IDisposable
         // (see PendingCheckpoints). The prepared shell is the only object the barrier touches.
         PendingCheckpoint pending = _pending.TakePrepared() ?? _pending.PrepareNow();
         pending.Activate(id, frozen, forceFull, started);
-        Task<CheckpointResult> result = pending.Completion.Task;
+        Task<CheckpointResult> result = pending.Task;
         _lastBarrier = id;
-        pending.SyncDuration = Stopwatch.GetElapsedTime(started);
+        pending.SyncEndTimestamp = Stopwatch.GetTimestamp();
         pending.Publish();
         Volatile.Write(ref _queued, 1); // no wake-up here: the poller notices within a millisecond (see FlushPoller)
         return result;

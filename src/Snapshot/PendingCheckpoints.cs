@@ -27,12 +27,12 @@ internal sealed class PendingCheckpoints(CheckpointOptions options)
     private BaseCheckpoint? _base;
 
     /// <summary>
-    /// Starts loading the prepared shell and its task into cache before the freeze, so those cache
-    /// misses overlap the freeze's own instead of following them. A hint: the shell may still be
-    /// replaced before it is taken.
+    /// Starts loading the prepared shell into cache before the freeze (it reads the shell's task
+    /// field), so that cache miss overlaps the freeze's own instead of following them. A hint: the
+    /// shell may still be replaced before it is taken.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // on the barrier's path, too rare to tier up
-    public void Warm() => GC.KeepAlive(Volatile.Read(ref _prepared)?.Completion.Task);
+    public void Warm() => GC.KeepAlive(Volatile.Read(ref _prepared)?.Task);
 
     /// <summary>The barrier's fast path: the prepared shell, or null when a barrier took it and it is not yet replaced.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // on the barrier's path, too rare to tier up

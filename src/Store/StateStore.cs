@@ -266,7 +266,6 @@ public sealed class StateStore : IDisposable
                 return false;
             }
 
-            _memory.AddReference();
             frozen = shell;
             _nextFrozen = null;
             frozen.Activate(_table.Freeze());
@@ -343,6 +342,12 @@ public sealed class StateStore : IDisposable
         _writer.Enter();
         _disposed = true;
         _memory.UnlinkFile();
+        if (_nextFrozen is not null)
+        {
+            _nextFrozen = null;
+            _memory.ReleaseReference(); // the unused shell's (see NewFrozenShell)
+        }
+
         _memory.ReleaseReference();
         _lock?.Dispose();
         _writer.Exit();
@@ -369,7 +374,16 @@ public sealed class StateStore : IDisposable
         }
     }
 
-    private FrozenVersion NewFrozenShell() => new(_memory, _geometry, _versions);
+    /// <summary>
+    /// A shell for the next freeze. It takes its reference on the frame memory now, off the
+    /// barrier: an interlocked increment on the memory's cold line cost a barrier 0.03–2.5 µs.
+    /// A shell never activated gives its reference back when the store is disposed.
+    /// </summary>
+    private FrozenVersion NewFrozenShell()
+    {
+        _memory.AddReference();
+        return new(_memory, _geometry, _versions);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfDisposed()

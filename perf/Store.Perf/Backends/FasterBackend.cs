@@ -72,7 +72,7 @@ internal sealed class FasterBackend<TValue, TFunctions> : IStateBackend
     {
         long start = Stopwatch.GetTimestamp();
         bool initiated = _store.TryInitiateHybridLogCheckpoint(out _, CheckpointType.Snapshot, tryIncremental: checkpointId > 1);
-        TimeSpan pause = Stopwatch.GetElapsedTime(start);
+        TimeSpan pause = Stopwatch.GetElapsedTime(start, Stopwatch.GetTimestamp()); // the end is read before the call (see StoreBackend.Barrier)
         if (!initiated)
         {
             throw new InvalidOperationException($"FASTER refused to start checkpoint {checkpointId} (another is in progress).");

@@ -44,7 +44,7 @@ internal sealed class FullSnapshotBackend(string directory, int valueSize) : ISt
             at += recordSize;
         }
 
-        TimeSpan pause = Stopwatch.GetElapsedTime(pauseStart);
+        TimeSpan pause = Stopwatch.GetElapsedTime(pauseStart, Stopwatch.GetTimestamp()); // the end is read before the call (see StoreBackend.Barrier)
         return new BarrierOutcome(pause, Task.Run(() =>
         {
             long start = Stopwatch.GetTimestamp();

@@ -89,7 +89,7 @@ internal sealed class LmdbBackend : IStateBackend
         long start = Stopwatch.GetTimestamp();
         Check(_transaction.Commit(), "commit");
         Check(_environment.Flush(force: true), "sync");
-        TimeSpan pause = Stopwatch.GetElapsedTime(start);
+        TimeSpan pause = Stopwatch.GetElapsedTime(start, Stopwatch.GetTimestamp()); // the end is read before the call (see StoreBackend.Barrier)
 
         _transaction.Dispose();
         _transaction = _environment.BeginTransaction();

@@ -77,7 +77,7 @@ internal sealed class RocksDbBackend : IStateBackend
             checkpoint.Save(target, 0);
         }
 
-        TimeSpan pause = Stopwatch.GetElapsedTime(start);
+        TimeSpan pause = Stopwatch.GetElapsedTime(start, Stopwatch.GetTimestamp()); // the end is read before the call (see StoreBackend.Barrier)
 
         // Counting the new files is bookkeeping, not part of the checkpoint: it runs after the pause.
         HashSet<string> ssts = Directory.EnumerateFiles(target, "*.sst").Select(Path.GetFileName).ToHashSet()!;

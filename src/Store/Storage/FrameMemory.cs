@@ -419,9 +419,9 @@ internal sealed unsafe class FrameMemory : IDisposable
 
     /// <summary>
     /// Frozen versions may outlive their store (a checkpoint still flushing): each holds a
-    /// reference, and the mappings go away only when the store and every frozen version let go.
+    /// reference (taken when the store makes its shell, before the barrier), and the mappings go
+    /// away only when the store and every frozen version let go.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // on the barrier's path, too rare to tier up
     public void AddReference()
     {
         int before = Interlocked.Increment(ref _references) - 1;

@@ -1,4 +1,5 @@
 using Store.Storage;
+using Store.Versioning;
 
 namespace Store.Tests.Storage;
 
@@ -32,6 +33,41 @@ public sealed class FrameMemoryAddressSpaceTests
         // Eight reservations left behind would add 8 TiB; what remains is other allocations' noise.
         long grown = MappedAddressSpace() - before;
         Assert.True(grown < FrameMemory.MaxReservedBytes, $"each disposed memory unmapped its 1 TiB reservation; the address space grew by {grown} bytes");
+    }
+
+    [Fact]
+    public void DisposingAStoreAfterAWriteGivesBackItsAddressSpaceThoughNoBarrierUsedTheNextFrozenShell()
+    {
+        // A write prepares the next barrier's frozen-version shell, which holds a reference on the
+        // frame memory; a store disposed before any barrier took that shell must drop it too.
+        long before = MappedAddressSpace();
+        for (int i = 0; i < 8; i++)
+        {
+            using StateStore store = StateStore.Open(new StoreOptions { SegmentBytes = SegmentBytes });
+            store.Put("key"u8, "value"u8);
+        }
+
+        long grown = MappedAddressSpace() - before;
+        Assert.True(grown < FrameMemory.MaxReservedBytes, $"each disposed store unmapped its 1 TiB reservation; the address space grew by {grown} bytes");
+    }
+
+    [Fact]
+    public void AFrozenVersionKeepsTheFramesMappedAfterItsStoreIsDisposedAndReleasesThemLast()
+    {
+        long before = MappedAddressSpace();
+        for (int i = 0; i < 8; i++)
+        {
+            StateStore store = StateStore.Open(new StoreOptions { SegmentBytes = SegmentBytes });
+            store.Put("key"u8, "value"u8);
+            FrozenVersion frozen = store.Freeze();
+            store.Put("key"u8, "later"u8); // prepares the next shell, which the disposal must drop
+            store.Dispose();
+            Assert.Equal("value"u8.ToArray(), frozen.Get("key"u8));
+            frozen.Release();
+        }
+
+        long grown = MappedAddressSpace() - before;
+        Assert.True(grown < FrameMemory.MaxReservedBytes, $"each store's memory was unmapped once its frozen version went; the address space grew by {grown} bytes");
     }
 
     /// <summary>The process's mapped address space (VmSize), in bytes.</summary>

@@ -376,7 +376,7 @@ public sealed class StateStore : IDisposable
 
     /// <summary>
     /// A shell for the next freeze. It takes its reference on the frame memory now, off the
-    /// barrier: an interlocked increment on the memory's cold line cost a barrier 0.03–2.5 µs.
+    /// barrier: an interlocked increment on the memory's cold line cost a barrier up to 0.34 µs.
     /// A shell never activated gives its reference back when the store is disposed.
     /// </summary>
     private FrozenVersion NewFrozenShell()

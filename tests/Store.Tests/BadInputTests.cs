@@ -128,7 +128,9 @@ public sealed class BadInputTests
         using var inside = new ManualResetEventSlim();
         using var proceed = new ManualResetEventSlim();
         var blocking = new BlockingUpdater(inside, proceed);
-        var writer = Task.Run(() => store.ReadModifyWrite("k"u8, ref blocking));
+        // Its own thread, not the pool's: this test blocks a pool thread below, and under a busy
+        // parallel run a pooled first writer once did not start within the 10 s wait.
+        var writer = Task.Factory.StartNew(() => store.ReadModifyWrite("k"u8, ref blocking), TaskCreationOptions.LongRunning);
         Assert.True(inside.Wait(TimeSpan.FromSeconds(10)));
         var error = Assert.Throws<InvalidOperationException>(() => store.Put("other"u8, "v"u8));
         Assert.Contains("one writer thread", error.Message);

@@ -20,42 +20,27 @@ public sealed class FrameMemoryAddressSpaceTests
     private const long SegmentBytes = 16 << 20; // 65,536 of them make the full 1 TiB reservation
 
     [Fact]
-    public void DisposingTheMemoryGivesBackItsWholeAddressSpaceReservation()
-    {
-        long before = MappedAddressSpace();
-        for (int i = 0; i < 8; i++)
+    public void DisposingTheMemoryGivesBackItsWholeAddressSpaceReservation() =>
+        AssertEachRoundUnmapsItsReservation("each disposed memory unmapped its 1 TiB reservation", () =>
         {
             using var memory = new FrameMemory(null, PageSize, SegmentBytes);
             Assert.Equal(FrameMemory.MaxReservedBytes, memory.MaxSegmentCount * SegmentBytes);
             memory.AddSegment();
-        }
-
-        // Eight reservations left behind would add 8 TiB; what remains is other allocations' noise.
-        long grown = MappedAddressSpace() - before;
-        Assert.True(grown < FrameMemory.MaxReservedBytes, $"each disposed memory unmapped its 1 TiB reservation; the address space grew by {grown} bytes");
-    }
+        });
 
     [Fact]
-    public void DisposingAStoreAfterAWriteGivesBackItsAddressSpaceThoughNoBarrierUsedTheNextFrozenShell()
-    {
+    public void DisposingAStoreAfterAWriteGivesBackItsAddressSpaceThoughNoBarrierUsedTheNextFrozenShell() =>
         // A write prepares the next barrier's frozen-version shell, which holds a reference on the
         // frame memory; a store disposed before any barrier took that shell must drop it too.
-        long before = MappedAddressSpace();
-        for (int i = 0; i < 8; i++)
+        AssertEachRoundUnmapsItsReservation("each disposed store unmapped its 1 TiB reservation", () =>
         {
             using StateStore store = StateStore.Open(new StoreOptions { SegmentBytes = SegmentBytes });
             store.Put("key"u8, "value"u8);
-        }
-
-        long grown = MappedAddressSpace() - before;
-        Assert.True(grown < FrameMemory.MaxReservedBytes, $"each disposed store unmapped its 1 TiB reservation; the address space grew by {grown} bytes");
-    }
+        });
 
     [Fact]
-    public void AFrozenVersionKeepsTheFramesMappedAfterItsStoreIsDisposedAndReleasesThemLast()
-    {
-        long before = MappedAddressSpace();
-        for (int i = 0; i < 8; i++)
+    public void AFrozenVersionKeepsTheFramesMappedAfterItsStoreIsDisposedAndReleasesThemLast() =>
+        AssertEachRoundUnmapsItsReservation("each store's memory was unmapped once its frozen version went", () =>
         {
             StateStore store = StateStore.Open(new StoreOptions { SegmentBytes = SegmentBytes });
             store.Put("key"u8, "value"u8);
@@ -64,10 +49,22 @@ public sealed class FrameMemoryAddressSpaceTests
             store.Dispose();
             Assert.Equal("value"u8.ToArray(), frozen.Get("key"u8));
             frozen.Release();
+        });
+
+    /// <summary>
+    /// Runs <paramref name="round"/> eight times. Eight reservations left behind would add 8 TiB to
+    /// the address space; what remains after the rounds is other allocations' noise.
+    /// </summary>
+    private static void AssertEachRoundUnmapsItsReservation(string expectation, Action round)
+    {
+        long before = MappedAddressSpace();
+        for (int i = 0; i < 8; i++)
+        {
+            round();
         }
 
         long grown = MappedAddressSpace() - before;
-        Assert.True(grown < FrameMemory.MaxReservedBytes, $"each store's memory was unmapped once its frozen version went; the address space grew by {grown} bytes");
+        Assert.True(grown < FrameMemory.MaxReservedBytes, $"{expectation}; the address space grew by {grown} bytes");
     }
 
     /// <summary>The process's mapped address space (VmSize), in bytes.</summary>

@@ -209,7 +209,7 @@ public sealed partial class Checkpointer : IFlushTarget, IDisposable
         // (see PendingCheckpoints). The prepared shell is the only object the barrier touches.
         PendingCheckpoint pending = _pending.TakePrepared() ?? _pending.PrepareNow();
         pending.Activate(id, frozen, forceFull, started);
-        Task<CheckpointResult> result = pending.Task;
+        Task<CheckpointResult> result = pending.ResultTask;
         _lastBarrier = id;
         pending.SyncEndTimestamp = Stopwatch.GetTimestamp();
         pending.Publish();

@@ -23,7 +23,7 @@ internal sealed class PendingCheckpoint
         PreparedBase = preparedBase;
         PreparedKind = preparedKind;
         Completion = new TaskCompletionSource<CheckpointResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task = Completion.Task;
+        ResultTask = Completion.Task;
     }
 
     /// <summary>The base a barrier taking this shell uses, unless it forces a full checkpoint.</summary>
@@ -60,7 +60,7 @@ internal sealed class PendingCheckpoint
     /// <see cref="Completion"/>'s task, kept in this object so the barrier returns it without
     /// loading the completion source and the task (two more cold cache lines).
     /// </summary>
-    public Task<CheckpointResult> Task { get; }
+    public Task<CheckpointResult> ResultTask { get; }
 
     public bool IsCancelled => Volatile.Read(ref _cancelled) != 0;
 

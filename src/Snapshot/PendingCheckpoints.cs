@@ -32,7 +32,7 @@ internal sealed class PendingCheckpoints(CheckpointOptions options)
     /// shell may still be replaced before it is taken.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // on the barrier's path, too rare to tier up
-    public void Warm() => GC.KeepAlive(Volatile.Read(ref _prepared)?.Task);
+    public void Warm() => GC.KeepAlive(Volatile.Read(ref _prepared)?.ResultTask);
 
     /// <summary>The barrier's fast path: the prepared shell, or null when a barrier took it and it is not yet replaced.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // on the barrier's path, too rare to tier up

@@ -57,7 +57,7 @@ internal sealed unsafe class FrameMemory : IDisposable
     private readonly int _segmentShift; // log2(frames per segment)
     private readonly long _segmentBytes;
     private readonly SafeFileHandle? _file;
-    private Task<nint>? _spare;
+    private Task? _spare;
     private Task? _backgroundPrefault;
     private FrameWindow?[] _windows = [];
     private int _segmentCount;
@@ -212,35 +212,34 @@ internal sealed unsafe class FrameMemory : IDisposable
         int count = (frames + FramesPerSegment - 1) >> _segmentShift;
         int firstSegment = _segmentCount;
         FrameIndex first = new(firstSegment << _segmentShift);
-        var pending = new List<nint>(count);
+        // A spare, if one was prepared, becomes the first segment and is already pre-faulted; the
+        // rest lie after it, side by side in the reservation.
+        int unfaulted = firstSegment + (count > 0 && _spare is not null ? 1 : 0);
         for (int i = 0; i < count; i++)
         {
-            bool fromSpare = _spare is not null; // a spare is already pre-faulted
             InstallSegment(prefault: false);
-            if (!fromSpare)
-            {
-                pending.Add(SegmentAddress(_segmentCount - 1));
-            }
         }
 
-        _backgroundPrefault = pending.Count == 0 ? null : PrefaultInBackground(pending, _segmentBytes, PageSize);
+        long length = (_segmentCount - unfaulted) * _segmentBytes;
+        long block = Math.Min(_segmentBytes, PrefaultBlock); // divides every segment, both powers of two
+        _backgroundPrefault = length == 0 ? null : PrefaultInBackground(SegmentAddress(unfaulted), length, block, PageSize);
         PrepareSpare(_segmentCount);
         return first;
     }
 
     /// <summary>
-    /// Pre-faults the segments on <see cref="PrefaultThreads"/> threads, which take turns by 2 MiB
-    /// block from the front, so together they stay ahead of a restore writing pages in order.
+    /// Pre-faults [start, start + length) on <see cref="PrefaultThreads"/> threads, which take turns
+    /// by 2 MiB block from the front, so together they stay ahead of a restore writing pages in order.
     /// </summary>
     /// <remarks>
     /// Why more than one: on these VMs, memory the host reclaimed costs a host fault and zeroing per
     /// 2 MiB, and two threads faulting at once filled 512 MiB in 0.58 s against 1.03 s for one
     /// (native-notes/free-page-reporting.md, "Two threads"). Four were no faster than two on two vCPUs.
     /// </remarks>
-    private static Task PrefaultInBackground(List<nint> segments, long segmentBytes, int pageSize)
+    private static Task PrefaultInBackground(nint start, long length, long block, int pageSize)
     {
-        long block = Math.Min(segmentBytes, PrefaultBlock);
-        long blocksPerSegment = segmentBytes / block;
+        long blocks = length / block;
+        Debug.Assert(blocks * block == length, "whole segments, and a block divides a segment");
         var threads = new Task[PrefaultThreads];
         for (int t = 0; t < threads.Length; t++)
         {
@@ -248,9 +247,9 @@ internal sealed unsafe class FrameMemory : IDisposable
             threads[t] = Task.Factory.StartNew(
                 () =>
                 {
-                    for (long i = first; i < segments.Count * blocksPerSegment; i += threads.Length)
+                    for (long i = first; i < blocks; i += threads.Length)
                     {
-                        Prefault(segments[(int)(i / blocksPerSegment)] + (nint)(i % blocksPerSegment * block), block, pageSize);
+                        Prefault(start + (nint)(i * block), block, pageSize);
                     }
                 },
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -285,19 +284,18 @@ internal sealed unsafe class FrameMemory : IDisposable
         }
 
         int index = _segmentCount;
-        nint baseAddress;
-        Task<nint>? spare = Interlocked.Exchange(ref _spare, null);
+        Task? spare = Interlocked.Exchange(ref _spare, null);
         if (spare is not null)
         {
-            // GetResult rethrows a StoreFullException from the background preparation unwrapped.
-            baseAddress = spare.GetAwaiter().GetResult();
+            // The spare was mapped at this index (PrepareSpare runs only for the next one). GetResult
+            // rethrows a StoreFullException from the background preparation unwrapped.
+            spare.GetAwaiter().GetResult();
         }
         else
         {
-            baseAddress = MapSegment(index, prefault);
+            MapSegment(index, prefault);
         }
 
-        Debug.Assert(baseAddress == SegmentAddress(index), "segments sit at their fixed place in the reservation");
         _segmentCount = index + 1;
         return new FrameIndex(index << _segmentShift);
     }
@@ -311,7 +309,7 @@ internal sealed unsafe class FrameMemory : IDisposable
     }
 
     /// <summary>Maps segment <paramref name="index"/> at its place in the reservation. Any thread, one call per index.</summary>
-    private nint MapSegment(int index, bool prefault)
+    private void MapSegment(int index, bool prefault)
     {
         long offset = index * _segmentBytes;
         nint address = SegmentAddress(index);
@@ -361,8 +359,6 @@ internal sealed unsafe class FrameMemory : IDisposable
         {
             Prefault(address, _segmentBytes, PageSize);
         }
-
-        return address;
     }
 
     /// <summary>
@@ -456,7 +452,7 @@ internal sealed unsafe class FrameMemory : IDisposable
             // Nothing to report on the way out: the memory goes away anyway.
         }
 
-        Task<nint>? spare = Interlocked.Exchange(ref _spare, null);
+        Task? spare = Interlocked.Exchange(ref _spare, null);
         if (spare is not null)
         {
             try

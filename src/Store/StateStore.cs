@@ -424,6 +424,8 @@ public sealed class StateStore : IDisposable
 
     internal PageTable.PageTable PageTableForTests => _table;
 
+    internal HashIndex IndexForTests => _index;
+
     internal FramePool FramesForTests => _frames;
 }
 

@@ -43,6 +43,7 @@ internal sealed partial class HashIndex
         Span<byte> id = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(id, root.Value);
         _table.WriteIfChanged(tablePage, offset, id);
+        _buckets.AddGroup(keyGroup, root, bucket);
         return root;
     }
 
@@ -183,6 +184,7 @@ internal sealed partial class HashIndex
         BinaryPrimitives.WriteUInt32LittleEndian(fields, nextLevel);
         BinaryPrimitives.WriteUInt32LittleEndian(fields[4..], nextSplit);
         _table.WriteIfChanged(root, PageHeader.FieldAOffset, fields);
+        _buckets.AddBucket(keyGroup, created, nextLevel, nextSplit);
     }
 
     /// <summary>

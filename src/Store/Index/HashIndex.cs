@@ -34,6 +34,7 @@ internal sealed partial class HashIndex
     private readonly PageTable.PageTable _table;
     private readonly FramePool _frames;
     private readonly IndexGeometry _geometry;
+    private readonly BucketMap _buckets;
     private readonly IndexReader<LivePages> _reader;
     private readonly byte[] _image;
     private readonly byte[] _chainImage;
@@ -44,7 +45,8 @@ internal sealed partial class HashIndex
         _table = table;
         _frames = frames;
         _geometry = geometry;
-        _reader = new IndexReader<LivePages>(new LivePages(table), geometry);
+        _buckets = new BucketMap(geometry.MaxParallelism);
+        _reader = new IndexReader<LivePages>(new LivePages(table, _buckets), geometry);
         _image = new byte[geometry.PageSize];
         _chainImage = new byte[geometry.PageSize];
         if (format)
@@ -56,6 +58,8 @@ internal sealed partial class HashIndex
     public long Count { get; private set; }
 
     public IndexReader<LivePages> Reader => _reader;
+
+    public BucketMap Buckets => _buckets;
 
     /// <summary>Creates the meta page and the (empty) group table of a new store.</summary>
     private void Format()
@@ -104,6 +108,7 @@ internal sealed partial class HashIndex
                 source, MetaPage.GroupTableFirstOffset, MetaPage.Page);
         }
 
+        _buckets.Load(_reader, _table.PageCount, source);
         Count = _reader.Count();
     }
 

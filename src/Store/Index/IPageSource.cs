@@ -12,4 +12,7 @@ internal interface IPageSource
 
     /// <summary>A hint that <paramref name="page"/> is about to be written (no-op for frozen versions).</summary>
     void PrefetchForWrite(PageId page);
+
+    /// <summary>The writer's copy of the bucket directory (<see cref="BucketMap"/>), or null: frozen versions read the directory pages.</summary>
+    BucketMap? Buckets { get; }
 }

@@ -73,14 +73,31 @@ internal readonly struct IndexReader<TPages> where TPages : struct, IPageSource
 
     public bool TryLocate(ReadOnlySpan<byte> key, in KeyHash hash, out RecordLocation location, bool forWrite = false)
     {
-        PageId root = GroupRoot(hash.KeyGroup(_geometry.MaxParallelism));
-        if (root.IsNone)
+        int keyGroup = hash.KeyGroup(_geometry.MaxParallelism);
+        PageId root;
+        PageId first;
+        if (_pages.Buckets is { } buckets)
         {
-            location = default;
-            return false;
+            // The writer: two loads to the bucket instead of seven through the pages (see BucketMap).
+            bool found = buckets.TryFind(keyGroup, hash.BucketHash, out root, out first);
+            Debug.Assert(root == GroupRoot(keyGroup) && (!found || first == BucketFor(root, hash)), "the writer's bucket map mirrors the live directory pages");
+            if (!found)
+            {
+                location = default;
+                return false;
+            }
         }
+        else
+        {
+            root = GroupRoot(keyGroup);
+            if (root.IsNone)
+            {
+                location = default;
+                return false;
+            }
 
-        PageId first = BucketFor(root, hash);
+            first = BucketFor(root, hash);
+        }
         if (forWrite)
         {
             _pages.PrefetchForWrite(first);
@@ -118,6 +135,12 @@ internal readonly struct IndexReader<TPages> where TPages : struct, IPageSource
         return true;
     }
 
+    // Never inlined, and the value read with one 8-byte header load instead of a RecordView: the
+    // JIT sizes its inlining budget by the method it compiles, and StateStore.TryGet, a few lines,
+    // ran out of it inside this one. Half the lookup then ran as calls (Read, Find, the frame's
+    // address, the record's fields), and a hot Get cost 75 ns where the lookup alone took 35
+    // (perf/README.md, "The writer's bucket map").
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public bool TryGet(ReadOnlySpan<byte> key, Span<byte> destination, out int valueLength)
     {
         KeyHash hash = KeyHash.Of(key);
@@ -127,14 +150,22 @@ internal readonly struct IndexReader<TPages> where TPages : struct, IPageSource
             return false;
         }
 
-        RecordView record = Index.BucketPage.Record(_pages.Read(location.Page), location.Slot);
-        valueLength = record.ValueLength;
+        ReadOnlySpan<byte> page = _pages.Read(location.Page);
+        int inlineOffset = Index.BucketPage.InlineValueOffset(page, location.Slot, out valueLength);
         if (destination.Length < valueLength)
         {
             ThrowHelper.ThrowDestinationTooSmall(valueLength, destination.Length);
         }
 
-        CopyValue(record, destination);
+        if (inlineOffset >= 0)
+        {
+            page.Slice(inlineOffset, valueLength).CopyTo(destination);
+        }
+        else
+        {
+            CopyValue(Index.BucketPage.Record(page, location.Slot), destination);
+        }
+
         return true;
     }
 

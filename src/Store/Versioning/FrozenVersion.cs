@@ -342,5 +342,7 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
         public void PrefetchForWrite(PageId page)
         {
         }
+
+        public BucketMap? Buckets => null;
     }
 }

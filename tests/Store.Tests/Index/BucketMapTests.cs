@@ -1,0 +1,153 @@
+using System.Buffers.Binary;
+using Store.Diagnostics;
+using Store.Index;
+using Store.Pages;
+using Store.Versioning;
+using Xunit.Abstractions;
+
+namespace Store.Tests.Index;
+
+/// <summary>The writer's bucket map always says what the directory pages say, and a restore refuses pages it cannot map.</summary>
+public sealed class BucketMapTests(ITestOutputHelper output)
+{
+    private const int Keys = 60_000;
+
+    private static byte[] Key(long i)
+    {
+        byte[] key = new byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(key, i);
+        return key;
+    }
+
+    /// <summary>Every key's group root and first bucket page, through the map and through the pages.</summary>
+    private static void AssertMapMatchesPages(StateStore store, BucketMap map, int keys)
+    {
+        IndexReader<LivePages> pages = store.IndexForTests.Reader;
+        for (long i = 0; i < keys; i++)
+        {
+            KeyHash hash = KeyHash.Of(Key(i));
+            int keyGroup = hash.KeyGroup(store.Options.MaxParallelism);
+            PageId root = pages.GroupRoot(keyGroup);
+            Assert.True(map.TryFind(keyGroup, hash.BucketHash, out PageId mappedRoot, out PageId mappedFirst), $"key {i}: group {keyGroup} is missing from the map");
+            Assert.Equal(root, mappedRoot);
+            Assert.Equal(pages.BucketFor(root, hash), mappedFirst);
+        }
+    }
+
+    [Fact]
+    public void AfterThousandsOfSplitsAndCopyOnWritesTheMapMatchesTheDirectoryPagesForEveryKey()
+    {
+        using var store = StateStore.Open(new StoreOptions { MaxParallelism = 16 });
+        for (long i = 0; i < Keys; i++)
+        {
+            store.Put(Key(i), BitConverter.GetBytes(i));
+        }
+
+        // A frozen version makes the next writes copy the directory and root pages to new frames;
+        // their ids, which is all the map holds, stay.
+        using (FrozenVersion frozen = store.Freeze())
+        {
+            for (long i = Keys; i < Keys + 5_000; i++)
+            {
+                store.Put(Key(i), BitConverter.GetBytes(i));
+            }
+        }
+
+        BucketMap maintained = store.IndexForTests.Buckets;
+        AssertMapMatchesPages(store, maintained, Keys + 5_000);
+
+        var loaded = new BucketMap(store.Options.MaxParallelism);
+        loaded.Load(store.IndexForTests.Reader, store.Statistics.Pages, source: null);
+        AssertMapMatchesPages(store, loaded, Keys + 5_000);
+        output.WriteLine($"{store.Statistics.Pages} pages, {store.Count} keys");
+    }
+
+    [Fact]
+    public void AGroupThatHoldsNoKeyIsAbsentFromTheMap()
+    {
+        using var store = StateStore.Open(new StoreOptions { MaxParallelism = 128 });
+        byte[] key = Key(7);
+        int keyGroup = store.KeyGroupOf(key);
+        Assert.False(store.IndexForTests.Buckets.TryFind(keyGroup, 0, out _, out _));
+        store.Put(key, "v"u8);
+        Assert.True(store.IndexForTests.Buckets.TryFind(keyGroup, 0, out PageId root, out _));
+        Assert.Equal(store.IndexForTests.Reader.GroupRoot(keyGroup), root);
+        Assert.False(store.IndexForTests.Buckets.TryFind((keyGroup + 1) % 128, 0, out _, out _));
+    }
+
+    /// <summary>Restores every page of a populated store, after <paramref name="damage"/> changes them; returns what Complete threw.</summary>
+    private static StoreCorruptedException RestoreDamaged(Action<byte[][]> damage)
+    {
+        var options = new StoreOptions { MaxParallelism = 8 };
+        using StateStore source = StateStore.Open(options);
+        for (long i = 0; i < 20_000; i++)
+        {
+            source.Put(Key(i), BitConverter.GetBytes(i));
+        }
+
+        using FrozenVersion frozen = source.Freeze();
+        byte[][] images = new byte[frozen.PageCount][];
+        for (uint p = 0; p < frozen.PageCount; p++)
+        {
+            images[p] = new byte[frozen.PageSize];
+            frozen.CopyPage(new PageId(p), images[p]);
+        }
+
+        damage(images);
+        using StoreLoader loader = StateStore.BeginRestore(options, frozen.PageCount);
+        for (uint p = 0; p < images.Length; p++)
+        {
+            loader.Write(new PageId(p), 0, images[p]);
+        }
+
+        return Assert.Throws<StoreCorruptedException>(() => loader.Complete("shard.ckd"));
+    }
+
+    private static uint FirstPageOfKind(byte[][] images, PageKind kind) =>
+        (uint)Array.FindIndex(images, image => PageHeader.Kind(image) == kind);
+
+    [Fact]
+    public void ARestoredDirectoryNamingAPageBeyondTheStoreIsCorruptionNamingTheDirectoryPage()
+    {
+        uint directory = 0;
+        StoreCorruptedException e = RestoreDamaged(images =>
+        {
+            directory = FirstPageOfKind(images, PageKind.Directory);
+            BinaryPrimitives.WriteUInt32LittleEndian(images[directory].AsSpan(PageHeader.Size), 0x7FFF_0000);
+        });
+
+        Assert.Equal("shard.ckd", e.File);
+        Assert.Equal(directory, e.Page?.Value);
+        Assert.Equal(PageHeader.Size, e.Offset);
+        Assert.Contains("page 2147418112", e.Message);
+    }
+
+    [Fact]
+    public void ARestoredDirectoryNamingAPageThatIsNoBucketIsCorruption()
+    {
+        uint directory = 0;
+        StoreCorruptedException e = RestoreDamaged(images =>
+        {
+            directory = FirstPageOfKind(images, PageKind.Directory);
+            BinaryPrimitives.WriteUInt32LittleEndian(images[directory].AsSpan(PageHeader.Size), MetaPage.Page.Value + 1); // a group-table page
+        });
+
+        Assert.Equal(directory, e.Page?.Value);
+        Assert.Contains("GroupTable", e.Message);
+    }
+
+    [Fact]
+    public void ARestoredGroupRootClaimingMoreBucketsThanItsDirectoryHoldsIsCorruptionNamingTheRoot()
+    {
+        uint root = 0;
+        StoreCorruptedException e = RestoreDamaged(images =>
+        {
+            root = FirstPageOfKind(images, PageKind.GroupRoot);
+            BinaryPrimitives.WriteUInt32LittleEndian(images[root].AsSpan(PageHeader.FieldAOffset), 24); // level 24: 16M buckets
+        });
+
+        Assert.Equal(root, e.Page?.Value);
+        Assert.Equal(PageHeader.FieldAOffset, e.Offset);
+        Assert.Contains("level 24", e.Message);
+    }
+}

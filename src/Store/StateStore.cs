@@ -48,12 +48,14 @@ public sealed class StateStore : IDisposable
     private WriterGuard _writer;
     private long _modifications;
     private bool _disposed;
+    private readonly Action _prepareFrozenShell; // cached: every shell carries it (see PrepareFrozenShell)
 
     private StateStore(StoreOptions options, bool format = true)
     {
         options.Validate();
         _options = options;
         _maxFrozenVersions = options.MaxFrozenVersions;
+        _prepareFrozenShell = PrepareFrozenShell;
         if (options.Directory is not null)
         {
             Directory.CreateDirectory(options.Directory);
@@ -258,16 +260,17 @@ public sealed class StateStore : IDisposable
         {
             // Registering first makes the copy-on-write rule see the new frozen version before the
             // live version can write again (same thread, so program order suffices).
-            FrozenVersion shell = _nextFrozen ?? NewFrozenShell();
+            // Taken atomically: a frozen version's last release, on any thread, may offer a shell at
+            // the same time (see PrepareFrozenShell).
+            FrozenVersion shell = Interlocked.Exchange(ref _nextFrozen, null) ?? NewFrozenShell();
             if (!_versions.TryAdd(_table.Live, shell.Stream, _maxFrozenVersions, out _))
             {
-                _nextFrozen = shell;
+                OfferShell(shell);
                 frozen = null;
                 return false;
             }
 
             frozen = shell;
-            _nextFrozen = null;
             frozen.Activate(_table.Freeze());
             _modifications++;
             return true;
@@ -340,11 +343,10 @@ public sealed class StateStore : IDisposable
         }
 
         _writer.Enter();
-        _disposed = true;
+        Volatile.Write(ref _disposed, true); // before the shell is taken: see PrepareFrozenShell
         _memory.UnlinkFile();
-        if (_nextFrozen is not null)
+        if (Interlocked.Exchange(ref _nextFrozen, null) is not null)
         {
-            _nextFrozen = null;
             _memory.ReleaseReference(); // the unused shell's (see NewFrozenShell)
         }
 
@@ -359,7 +361,10 @@ public sealed class StateStore : IDisposable
         ThrowIfDisposed();
         _writer.Enter();
         _modifications++;
-        _nextFrozen ??= NewFrozenShell();
+        if (_nextFrozen is null)
+        {
+            PrepareFrozenShell();
+        }
         // One volatile read when nothing was released since the last write; otherwise a bounded
         // slice of reclamation, so a release never stalls one write for long.
         _reclaimer.Reclaim(_versions, ReclaimBudgetPerWrite);
@@ -382,7 +387,45 @@ public sealed class StateStore : IDisposable
     private FrozenVersion NewFrozenShell()
     {
         _memory.AddReference();
-        return new(_memory, _geometry, _versions);
+        return new(_memory, _geometry, _versions, _prepareFrozenShell);
+    }
+
+    /// <summary>
+    /// Makes the next barrier's shell if none is ready. Called by a write and, on any thread, by a
+    /// frozen version's last release, so that a barrier with no write since the one before (an
+    /// idle operator) finds a shell too instead of allocating one. An allocation on the barrier
+    /// refills the GC's allocation context every 73 shells, which on fresh heap memory cost
+    /// 4–9 µs (perf/README.md, "Idle barriers allocate nothing").
+    /// </summary>
+    /// <remarks>
+    /// The caller holds a reference on the frame memory (the store itself, or the releasing
+    /// version, which drops its own only after this returns), so the shell's reference is never
+    /// the first one taken on dead memory. Ordering against <see cref="Dispose"/>: Dispose writes
+    /// _disposed and then takes the shell, both with full fences; a shell offered concurrently is
+    /// either taken by Dispose or seen here after the offer, through _disposed, and taken back.
+    /// Either way exactly one side releases its reference.
+    /// </remarks>
+    private void PrepareFrozenShell()
+    {
+        if (Volatile.Read(ref _nextFrozen) is not null || Volatile.Read(ref _disposed))
+        {
+            return;
+        }
+
+        OfferShell(NewFrozenShell());
+        if (Volatile.Read(ref _disposed) && Interlocked.Exchange(ref _nextFrozen, null) is not null)
+        {
+            _memory.ReleaseReference();
+        }
+    }
+
+    /// <summary>Makes <paramref name="shell"/> the next one, or drops it (its memory reference) if another is already there.</summary>
+    private void OfferShell(FrozenVersion shell)
+    {
+        if (Interlocked.CompareExchange(ref _nextFrozen, shell, null) is not null)
+        {
+            _memory.ReleaseReference();
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -27,6 +27,7 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     private readonly FrameMemory _memory;
     private readonly IndexGeometry _geometry;
     private readonly VersionRegistry _registry;
+    private readonly Action _prepareNextShell; // the store's: a release makes the next barrier's shell
     private readonly StreamState _stream = new(); // made with the shell, so Freeze allocates nothing
     private int _leases = 1; // the owner's; Release drops it
     private int _released;
@@ -35,13 +36,15 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     /// Creates an inactive shell; <see cref="Activate"/> makes it a version. The store allocates the
     /// shell for the next barrier ahead of time (on the write before it), so Freeze allocates nothing
     /// after a write: an allocation can land on a never-touched heap page, a ~10 µs fault on these
-    /// VMs, and may trigger a GC inside the barrier.
+    /// VMs, and may trigger a GC inside the barrier. The last release of a version makes the shell
+    /// too, through <paramref name="prepareNextShell"/>, for barriers that no write precedes.
     /// </summary>
-    internal FrozenVersion(FrameMemory memory, IndexGeometry geometry, VersionRegistry registry)
+    internal FrozenVersion(FrameMemory memory, IndexGeometry geometry, VersionRegistry registry, Action prepareNextShell)
     {
         _memory = memory;
         _geometry = geometry;
         _registry = registry;
+        _prepareNextShell = prepareNextShell;
     }
 
     /// <summary>Turns the shell into the frozen version of <paramref name="snapshot"/>. Writer thread, once.</summary>
@@ -316,7 +319,10 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
         if (Interlocked.Decrement(ref _leases) == 0)
         {
             // Last reader gone: frames only this version used become reclaimable by the writer.
+            // The next shell is made before this version's memory reference goes (see
+            // StateStore.PrepareFrozenShell).
             _registry.Remove(Version);
+            _prepareNextShell();
             _memory.ReleaseReference();
         }
     }

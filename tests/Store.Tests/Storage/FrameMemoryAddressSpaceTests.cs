@@ -51,6 +51,34 @@ public sealed class FrameMemoryAddressSpaceTests
             frozen.Release();
         });
 
+    [Fact]
+    public void ReleasesRacingTheStoresDisposalLeaveNoShellHoldingTheMemory() =>
+        // A frozen version's last release makes the next barrier's shell on its own thread; one
+        // that races Dispose must not leave that shell, and its memory reference, behind.
+        AssertEachRoundUnmapsItsReservation("each store's memory was unmapped after its versions and the store went", () =>
+        {
+            StateStore store = StateStore.Open(new StoreOptions { SegmentBytes = SegmentBytes, MaxFrozenVersions = 4 });
+            store.Put("key"u8, "value"u8);
+            FrozenVersion[] versions = [store.Freeze(), store.Freeze(), store.Freeze()];
+            using var start = new Barrier(versions.Length + 1);
+            Thread[] releasers = versions.Select(v => new Thread(() =>
+            {
+                start.SignalAndWait();
+                v.Release();
+            })).ToArray();
+            foreach (Thread releaser in releasers)
+            {
+                releaser.Start();
+            }
+
+            start.SignalAndWait();
+            store.Dispose();
+            foreach (Thread releaser in releasers)
+            {
+                releaser.Join();
+            }
+        });
+
     /// <summary>
     /// Runs <paramref name="round"/> eight times. Eight reservations left behind would add 8 TiB to
     /// the address space; what remains after the rounds is other allocations' noise.

@@ -320,10 +320,16 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
         {
             // Last reader gone: frames only this version used become reclaimable by the writer.
             // The next shell is made before this version's memory reference goes (see
-            // StateStore.PrepareFrozenShell).
+            // StateStore.PrepareFrozenShell), and the reference goes even if making it throws.
             _registry.Remove(Version);
-            _prepareNextShell();
-            _memory.ReleaseReference();
+            try
+            {
+                _prepareNextShell();
+            }
+            finally
+            {
+                _memory.ReleaseReference();
+            }
         }
     }
 

@@ -106,16 +106,22 @@ public sealed class BucketMapTests(ITestOutputHelper output)
     private static uint FirstPageOfKind(byte[][] images, PageKind kind) =>
         (uint)Array.FindIndex(images, image => PageHeader.Kind(image) == kind);
 
-    [Fact]
-    public void ARestoredDirectoryNamingAPageBeyondTheStoreIsCorruptionNamingTheDirectoryPage()
+    /// <summary>Restores with the first directory page's first entry (bucket 0 of its group) set to <paramref name="entry"/>.</summary>
+    private static (StoreCorruptedException Error, uint Directory) RestoreWithFirstDirectoryEntry(uint entry)
     {
         uint directory = 0;
         StoreCorruptedException e = RestoreDamaged(images =>
         {
             directory = FirstPageOfKind(images, PageKind.Directory);
-            BinaryPrimitives.WriteUInt32LittleEndian(images[directory].AsSpan(PageHeader.Size), 0x7FFF_0000);
+            BinaryPrimitives.WriteUInt32LittleEndian(images[directory].AsSpan(PageHeader.Size), entry);
         });
+        return (e, directory);
+    }
 
+    [Fact]
+    public void ARestoredDirectoryNamingAPageBeyondTheStoreIsCorruptionNamingTheDirectoryPage()
+    {
+        (StoreCorruptedException e, uint directory) = RestoreWithFirstDirectoryEntry(0x7FFF_0000);
         Assert.Equal("shard.ckd", e.File);
         Assert.Equal(directory, e.Page?.Value);
         Assert.Equal(PageHeader.Size, e.Offset);
@@ -125,13 +131,7 @@ public sealed class BucketMapTests(ITestOutputHelper output)
     [Fact]
     public void ARestoredDirectoryNamingAPageThatIsNoBucketIsCorruption()
     {
-        uint directory = 0;
-        StoreCorruptedException e = RestoreDamaged(images =>
-        {
-            directory = FirstPageOfKind(images, PageKind.Directory);
-            BinaryPrimitives.WriteUInt32LittleEndian(images[directory].AsSpan(PageHeader.Size), MetaPage.Page.Value + 1); // a group-table page
-        });
-
+        (StoreCorruptedException e, uint directory) = RestoreWithFirstDirectoryEntry(MetaPage.Page.Value + 1); // a group-table page
         Assert.Equal(directory, e.Page?.Value);
         Assert.Contains("GroupTable", e.Message);
     }

@@ -27,7 +27,9 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     private readonly FrameMemory _memory;
     private readonly IndexGeometry _geometry;
     private readonly VersionRegistry _registry;
-    private readonly Action _prepareNextShell; // the store's: a release makes the next barrier's shell
+    // The store's: the last release makes the next barrier's shell. It keeps the store object, not
+    // its frames, reachable while this version is.
+    private readonly Action _prepareNextShell;
     private readonly StreamState _stream = new(); // made with the shell, so Freeze allocates nothing
     private int _leases = 1; // the owner's; Release drops it
     private int _released;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Store.Diagnostics;
 using Store.Pages;
 
@@ -76,7 +77,12 @@ internal sealed class BucketMap
     /// <summary>
     /// Rebuilds the map from restored pages, checking every id it takes against the page count so
     /// that a damaged index is reported here, with its page, rather than as a wrong lookup later.
+    /// Roots and directories are read and their kinds checked; bucket pages are not read, only
+    /// their ids checked. Reading each one too cost a cache miss per bucket: 38–53 ms at 10M keys
+    /// with 100 B values, against 3 ms now (0.7 ms at 8 B), for pages whose checksums the restore
+    /// has just verified.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // restore path: runs once per process, too rare to tier up
     public void Load<TPages>(IndexReader<TPages> pages, uint pageCount, string? source)
         where TPages : struct, IPageSource
     {
@@ -105,15 +111,20 @@ internal sealed class BucketMap
             }
 
             var firstPages = new uint[Math.Max(1, (int)buckets)];
-            for (uint bucket = 0; bucket < buckets; bucket++)
+            int perPage = geometry.DirectoryEntriesPerPage;
+            for (int directoryIndex = 0; (long)directoryIndex * perPage < buckets; directoryIndex++)
             {
-                (int directoryIndex, int entry) = geometry.DirectorySlot(bucket);
                 PageId directory = GroupPages.DirectoryPage(rootSpan, directoryIndex);
                 ReadOnlySpan<byte> directorySpan = Page(pages, directory, PageKind.Directory, pageCount, source, root,
                     GroupPages.RootDirectoryOffset + (directoryIndex * 4));
-                PageId first = GroupPages.DirectoryEntry(directorySpan, entry);
-                Page(pages, first, PageKind.Bucket, pageCount, source, directory, PageHeader.Size + (entry * 4));
-                firstPages[bucket] = first.Value;
+                long firstBucket = (long)directoryIndex * perPage;
+                int entries = (int)Math.Min(perPage, buckets - firstBucket);
+                for (int entry = 0; entry < entries; entry++)
+                {
+                    PageId first = GroupPages.DirectoryEntry(directorySpan, entry);
+                    CheckExists(first, PageKind.Bucket, pageCount, source, directory, PageHeader.Size + (entry * 4));
+                    firstPages[firstBucket + entry] = first.Value;
+                }
             }
 
             _groups[keyGroup] = new Group { Root = root, Level = level, Split = split, FirstPages = firstPages };
@@ -125,11 +136,7 @@ internal sealed class BucketMap
         PageId referrer, int offset)
         where TPages : struct, IPageSource
     {
-        if (id.IsNone || id.Value >= pageCount)
-        {
-            throw new StoreCorruptedException($"names page {id.Value} as a {kind} page; the store has {pageCount} pages", source, offset, referrer);
-        }
-
+        CheckExists(id, kind, pageCount, source, referrer, offset);
         ReadOnlySpan<byte> span = pages.Read(id);
         if (PageHeader.Kind(span) != kind)
         {
@@ -137,6 +144,14 @@ internal sealed class BucketMap
         }
 
         return span;
+    }
+
+    private static void CheckExists(PageId id, PageKind kind, uint pageCount, string? source, PageId referrer, int offset)
+    {
+        if (id.IsNone || id.Value >= pageCount)
+        {
+            throw new StoreCorruptedException($"names page {id.Value} as a {kind} page; the store has {pageCount} pages", source, offset, referrer);
+        }
     }
 
     private struct Group

@@ -129,11 +129,26 @@ public sealed class BucketMapTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void ARestoredDirectoryNamingAPageThatIsNoBucketIsCorruption()
+    public void ARestoredDirectoryWithAnEmptyEntryIsCorruptionNamingTheDirectoryPage()
     {
-        (StoreCorruptedException e, uint directory) = RestoreWithFirstDirectoryEntry(MetaPage.Page.Value + 1); // a group-table page
+        (StoreCorruptedException e, uint directory) = RestoreWithFirstDirectoryEntry(0); // page 0 is the meta page, never a bucket
         Assert.Equal(directory, e.Page?.Value);
-        Assert.Contains("GroupTable", e.Message);
+        Assert.Contains("names page 0 as a Bucket page", e.Message);
+    }
+
+    [Fact]
+    public void ARestoredRootNamingAPageThatIsNoDirectoryIsCorruptionNamingTheRoot()
+    {
+        uint root = 0;
+        StoreCorruptedException e = RestoreDamaged(images =>
+        {
+            root = FirstPageOfKind(images, PageKind.GroupRoot);
+            BinaryPrimitives.WriteUInt32LittleEndian(images[root].AsSpan(GroupPages.RootDirectoryOffset), MetaPage.Page.Value + 1); // a group-table page
+        });
+
+        Assert.Equal(root, e.Page?.Value);
+        Assert.Equal(GroupPages.RootDirectoryOffset, e.Offset);
+        Assert.Contains("it is a GroupTable page", e.Message);
     }
 
     [Fact]

@@ -136,16 +136,22 @@ public sealed class BucketMapTests(ITestOutputHelper output)
         Assert.Contains("names page 0 as a Bucket page", e.Message);
     }
 
-    [Fact]
-    public void ARestoredRootNamingAPageThatIsNoDirectoryIsCorruptionNamingTheRoot()
+    /// <summary>Restores with the u32 at <paramref name="offset"/> of the first group root set to <paramref name="value"/>.</summary>
+    private static (StoreCorruptedException Error, uint Root) RestoreWithFirstRootField(int offset, uint value)
     {
         uint root = 0;
         StoreCorruptedException e = RestoreDamaged(images =>
         {
             root = FirstPageOfKind(images, PageKind.GroupRoot);
-            BinaryPrimitives.WriteUInt32LittleEndian(images[root].AsSpan(GroupPages.RootDirectoryOffset), MetaPage.Page.Value + 1); // a group-table page
+            BinaryPrimitives.WriteUInt32LittleEndian(images[root].AsSpan(offset), value);
         });
+        return (e, root);
+    }
 
+    [Fact]
+    public void ARestoredRootNamingAPageThatIsNoDirectoryIsCorruptionNamingTheRoot()
+    {
+        (StoreCorruptedException e, uint root) = RestoreWithFirstRootField(GroupPages.RootDirectoryOffset, MetaPage.Page.Value + 1); // a group-table page
         Assert.Equal(root, e.Page?.Value);
         Assert.Equal(GroupPages.RootDirectoryOffset, e.Offset);
         Assert.Contains("it is a GroupTable page", e.Message);
@@ -154,13 +160,7 @@ public sealed class BucketMapTests(ITestOutputHelper output)
     [Fact]
     public void ARestoredGroupRootClaimingMoreBucketsThanItsDirectoryHoldsIsCorruptionNamingTheRoot()
     {
-        uint root = 0;
-        StoreCorruptedException e = RestoreDamaged(images =>
-        {
-            root = FirstPageOfKind(images, PageKind.GroupRoot);
-            BinaryPrimitives.WriteUInt32LittleEndian(images[root].AsSpan(PageHeader.FieldAOffset), 24); // level 24: 16M buckets
-        });
-
+        (StoreCorruptedException e, uint root) = RestoreWithFirstRootField(PageHeader.FieldAOffset, 24); // level 24: 16M buckets
         Assert.Equal(root, e.Page?.Value);
         Assert.Equal(PageHeader.FieldAOffset, e.Offset);
         Assert.Contains("level 24", e.Message);

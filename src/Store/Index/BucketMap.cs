@@ -20,8 +20,9 @@ namespace Store.Index;
 /// roots, directories and first bucket pages never change once written (copy-on-write moves a
 /// page to another frame, never to another id), so only two things change the map: a group's
 /// creation and a bucket split, and both update it (<see cref="AddGroup"/>, <see cref="AddBucket"/>).
-/// A restore rebuilds it from the restored pages (<see cref="Load"/>). Debug builds check the
-/// invariant on every live lookup (<see cref="IndexReader{TPages}.TryLocate"/>).</para>
+/// A restore rebuilds it from the restored pages (<see cref="Load"/>). Every writer-side question
+/// "where does this key's bucket start" goes through the map (lookups, and inserts in
+/// <see cref="HashIndex"/>); Debug builds check the invariant at each of them.</para>
 /// Writer thread only, like the live pages.
 /// </remarks>
 internal sealed class BucketMap
@@ -45,6 +46,9 @@ internal sealed class BucketMap
         first = new PageId(firstPages[GroupPages.BucketOf(bucketHash, group.Level, group.Split)]);
         return true;
     }
+
+    /// <summary>The group's root page, or <see cref="PageId.None"/> when the group holds no key yet.</summary>
+    public PageId Root(int keyGroup) => _groups[keyGroup].Root;
 
     /// <summary>A new group: one bucket, level 0, split 0 (as <see cref="HashIndex"/> formats its root).</summary>
     public void AddGroup(int keyGroup, PageId root, PageId firstBucket)

@@ -13,7 +13,8 @@ internal sealed partial class HashIndex
 
     private PageId EnsureGroup(int keyGroup)
     {
-        PageId existing = _reader.GroupRoot(keyGroup);
+        PageId existing = _buckets.Root(keyGroup);
+        Debug.Assert(existing == _reader.GroupRoot(keyGroup), "the writer's bucket map mirrors the live group table");
         if (!existing.IsNone)
         {
             return existing;

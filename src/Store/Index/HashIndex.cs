@@ -294,7 +294,8 @@ internal sealed partial class HashIndex
         }
 
         var record = new PendingRecord(key, stored, value.Length, flags, hash);
-        PageId first = _reader.BucketFor(root, hash);
+        bool mapped = _buckets.TryFind(keyGroup, hash.BucketHash, out _, out PageId first);
+        Debug.Assert(mapped && first == _reader.BucketFor(root, hash), "the writer's bucket map mirrors the live directory pages");
         if (!TryPlaceInChain(keyGroup, first, record))
         {
             // Every page of the bucket is full: chain one more page, and grow the group by one

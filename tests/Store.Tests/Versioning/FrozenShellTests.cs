@@ -59,7 +59,12 @@ public sealed class FrozenShellTests
         FrozenVersion held = store.Freeze();
         store.Put("key"u8, "later"u8);
         Assert.False(store.TryFreeze(out _));
+
+        // The release finds the refused freeze's shell kept, so it makes none: had the refusal
+        // dropped it, this release would allocate the next one and the freeze below could not tell.
+        long before = GC.GetAllocatedBytesForCurrentThread();
         held.Release();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.Equal(0, AllocatedByFreeze(store, out FrozenVersion next));
         Assert.Equal("later"u8.ToArray(), next.Get("key"u8));
         next.Release();

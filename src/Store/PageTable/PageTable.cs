@@ -29,7 +29,9 @@ namespace Store.PageTable;
 /// range, which replaces the cache slot. Invariant (fast write path): an entry with
 /// Written == live sits in a leaf the live version owns, because only <see cref="WritableLeaf"/>
 /// hands out leaves whose entries get the live version, and a leaf owned by the live version is
-/// never replaced before the next freeze.</para>
+/// never replaced before the next freeze. <c>_liveLeaves</c> records, per range, the version in
+/// which <see cref="WritableLeaf"/> last cached a leaf. Invariant: where it equals the live version,
+/// the cached array belongs to a leaf the live version owns; a freeze makes every record stale at once.</para>
 /// <para>Reads go one step shorter: <c>_liveFrames[page]</c> is the live frame of every page (4 bytes a
 /// page, so it stays in cache where 48-byte leaf entries would not). Invariant: it equals the live
 /// tree's entry frame for every page; allocation and copy-on-write are the only places a frame changes.
@@ -53,6 +55,7 @@ internal sealed class PageTable
     private int _height;
     private uint _pageCount;
     private nint[] _leafEntries = new nint[64];
+    private uint[] _liveLeaves = new uint[64]; // per 64-page range: the version whose leaf _leafEntries holds, if that leaf was made writable in it
     private int[] _liveFrames = new int[64 * PageTableNode.Fanout];
     private Epoch _live = Epoch.First;
     private uint _confirmed;
@@ -148,6 +151,7 @@ internal sealed class PageTable
         if (leafIndex >= _leafEntries.Length)
         {
             Array.Resize(ref _leafEntries, _leafEntries.Length * 2);
+            Array.Resize(ref _liveLeaves, _leafEntries.Length);
             Array.Resize(ref _liveFrames, _leafEntries.Length * PageTableNode.Fanout);
         }
 
@@ -260,8 +264,13 @@ internal sealed class PageTable
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ref PageEntry WritableEntrySlow(PageId page)
     {
-        PageTableNode leaf = WritableLeaf(page);
-        ref PageEntry entry = ref leaf.Entries![page.Value & PageTableNode.FanoutMask];
+        // A page's first write in a version. Most of them land in a range whose leaf the live
+        // version already owns (an earlier page of the range was written): then the cached entry is
+        // the live one, and the walk from the root, five dependent loads, is skipped.
+        ref PageEntry entry = ref _liveLeaves[page.Value >> PageTableNode.FanoutBits] == _live.Value
+            ? ref CachedEntry(page)
+            : ref WritableLeaf(page).Entries![page.Value & PageTableNode.FanoutMask];
+        Debug.Assert(LeafIsLive(page), "the entry sits in a leaf the live version owns");
         if (entry.Written != _live)
         {
             if (entry.Written <= _versions.NewestAlive && _versions.Needs(page, entry.Written))
@@ -301,6 +310,7 @@ internal sealed class PageTable
 
         Debug.Assert(node.IsLeaf, "the walk ends at a leaf");
         _leafEntries[page.Value >> PageTableNode.FanoutBits] = AddressOf(node.Entries!);
+        _liveLeaves[page.Value >> PageTableNode.FanoutBits] = _live.Value;
         return node;
     }
 

@@ -266,7 +266,7 @@ internal sealed class PageTable
     {
         // A page's first write in a version. Most of them land in a range whose leaf the live
         // version already owns (an earlier page of the range was written): then the cached entry is
-        // the live one, and the walk from the root, five dependent loads, is skipped.
+        // the live one, and the walk from the root (five dependent loads at 10M keys) is skipped.
         ref PageEntry entry = ref _liveLeaves[page.Value >> PageTableNode.FanoutBits] == _live.Value
             ? ref CachedEntry(page)
             : ref WritableLeaf(page).Entries![page.Value & PageTableNode.FanoutMask];

@@ -57,10 +57,13 @@ public sealed partial class Checkpointer
 
     private async Task WriteAndCommitAsync(PendingCheckpoint pending)
     {
-        Epoch version = pending.Frozen.Version;
+        Epoch version = pending.FrozenEpoch;
+        // The barrier froze this version and this checkpoint owns it, so it is alive until released below.
+        FrozenVersion frozen = _store.FindFrozen(version) ?? throw new InvalidOperationException(
+            $"Invariant broken: the frozen version {version.Value} of checkpoint {pending.Id} is not alive before its checkpoint released it.");
         if (pending.IsCancelled)
         {
-            pending.Frozen.Release();
+            frozen.Release();
             FinishCancelled(pending);
             return;
         }
@@ -71,18 +74,18 @@ public sealed partial class Checkpointer
             DataFileId fileId = TakeSpareFile();
             path = _files.DataPath(fileId);
             var header = new DataFileHeader(
-                pending.Id, pending.Base?.Id ?? CheckpointId.None, version.Value, pending.Frozen.PageCount,
+                pending.Id, pending.Base?.Id ?? CheckpointId.None, version.Value, frozen.PageCount,
                 _store.Options.PageSize, _store.Options.MaxParallelism, pending.Kind);
             WrittenFile written;
             try
             {
                 written = await DataFileWriter.WriteAsync(
-                    pending.Frozen, header, pending.Base?.Version ?? Epoch.None, path, () => pending.IsCancelled).ConfigureAwait(false);
+                    frozen, header, pending.Base?.Version ?? Epoch.None, path, () => pending.IsCancelled).ConfigureAwait(false);
             }
             finally
             {
                 // The file (or the failure) is final: the frozen pages can go back to the store now.
-                pending.Frozen.Release();
+                frozen.Release();
             }
 
             CheckpointResult result;
@@ -93,7 +96,7 @@ public sealed partial class Checkpointer
                     throw new OperationCanceledException();
                 }
 
-                result = CommitWritten(pending, fileId, written, version);
+                result = CommitWritten(pending, fileId, written, version, frozen.PageCount);
             }
 
             CheckpointMetrics.RecordCheckpoint(_options.Shard, result);
@@ -124,11 +127,11 @@ public sealed partial class Checkpointer
     }
 
     /// <summary>Adds a written checkpoint to the catalog and commits it (the second fsync). Under _commitLock.</summary>
-    private CheckpointResult CommitWritten(PendingCheckpoint pending, DataFileId fileId, WrittenFile written, Epoch version)
+    private CheckpointResult CommitWritten(PendingCheckpoint pending, DataFileId fileId, WrittenFile written, Epoch version, uint pageCount)
     {
         ImmutableArray<DataFileId> chain = pending.Kind == CheckpointKind.Full ? [fileId] : pending.Base!.Chain.Add(fileId);
         var entry = new CheckpointEntry(
-            pending.Id, pending.Base?.Id ?? CheckpointId.None, pending.Kind, Confirmed: false, version.Value, pending.Frozen.PageCount,
+            pending.Id, pending.Base?.Id ?? CheckpointId.None, pending.Kind, Confirmed: false, version.Value, pageCount,
             DateTimeOffset.UtcNow, written.Length, written.Pages, written.Granules, chain);
         ImmutableArray<DataFileEntry>.Builder files = ImmutableArray.CreateBuilder<DataFileEntry>(_catalog.Files.Length + 1);
         foreach (DataFileEntry file in _catalog.Files)

@@ -208,7 +208,7 @@ public sealed partial class Checkpointer : IFlushTarget, IDisposable
         // Taken after the freeze, so its base is never older than the freeze's confirmed version
         // (see PendingCheckpoints). The prepared shell is the only object the barrier touches.
         PendingCheckpoint pending = _pending.TakePrepared() ?? _pending.PrepareNow();
-        pending.Activate(id, frozen, forceFull, started);
+        pending.Activate(id, frozen.Version, forceFull, started);
         Task<CheckpointResult> result = pending.ResultTask;
         _lastBarrier = id;
         pending.SyncEndTimestamp = Stopwatch.GetTimestamp();

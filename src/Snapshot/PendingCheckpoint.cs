@@ -35,7 +35,12 @@ internal sealed class PendingCheckpoint
 
     public CheckpointId Id { get; private set; }
 
-    public FrozenVersion Frozen { get; private set; } = null!;
+    /// <summary>
+    /// The frozen version's epoch. The barrier keeps the epoch, not the version that Freeze returned:
+    /// storing a reference would run the GC's write barrier, on a cold barrier about 1 µs
+    /// (perf/README.md, "What is left", the cold barrier). The writer finds the version by it.
+    /// </summary>
+    public Epoch FrozenEpoch { get; private set; }
 
     public CheckpointKind Kind { get; private set; }
 
@@ -66,10 +71,10 @@ internal sealed class PendingCheckpoint
 
     /// <summary>The barrier's part: fill in the fields. Nothing reads them before <see cref="Publish"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // on the barrier's path, too rare to tier up
-    public void Activate(CheckpointId id, FrozenVersion frozen, bool forceFull, long barrierTimestamp)
+    public void Activate(CheckpointId id, Epoch frozen, bool forceFull, long barrierTimestamp)
     {
         Debug.Assert(_state == Prepared, "a shell is activated once");
-        (Id, Frozen, BarrierTimestamp) = (id, frozen, barrierTimestamp);
+        (Id, FrozenEpoch, BarrierTimestamp) = (id, frozen, barrierTimestamp);
         Kind = forceFull ? CheckpointKind.Full : PreparedKind;
     }
 

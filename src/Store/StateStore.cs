@@ -240,19 +240,24 @@ public sealed class StateStore : IDisposable
     /// <see cref="FrozenVersionLimitException"/> when MaxFrozenVersions are alive; see <see cref="TryFreeze"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a barrier path: see Checkpointer.Barrier's remarks
-    public FrozenVersion Freeze()
-    {
-        if (!TryFreeze(out FrozenVersion? frozen))
-        {
-            throw new FrozenVersionLimitException(_versions.AliveCount, _options.MaxFrozenVersions);
-        }
-
-        return frozen;
-    }
+    public FrozenVersion Freeze() =>
+        FreezeCore() ?? throw new FrozenVersionLimitException(_versions.AliveCount, _options.MaxFrozenVersions);
 
     /// <summary>Freeze that returns false instead of throwing when MaxFrozenVersions are alive.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a barrier path, too rare to tier up
     public bool TryFreeze([NotNullWhen(true)] out FrozenVersion? frozen)
+    {
+        frozen = FreezeCore();
+        return frozen is not null;
+    }
+
+    /// <summary>
+    /// The barrier itself; null when MaxFrozenVersions are alive. It returns the version rather than
+    /// setting an out parameter, and stores no reference on its usual path (the shell's root and
+    /// stream were handed over beforehand): each reference store runs the GC's write barrier, and
+    /// on a cold barrier those were half of the pause (perf/README.md, "What is left", the cold barrier).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a barrier path, too rare to tier up
+    private FrozenVersion? FreezeCore()
     {
         ThrowIfDisposed();
         _writer.Enter();
@@ -266,20 +271,25 @@ public sealed class StateStore : IDisposable
             if (!_versions.TryAdd(_table.Live, shell.Stream, _maxFrozenVersions, out _))
             {
                 OfferShell(shell);
-                frozen = null;
-                return false;
+                return null;
             }
 
-            frozen = shell;
-            frozen.Activate(_table.Freeze());
+            shell.Activate(_table.Freeze());
             _modifications++;
-            return true;
+            return shell;
         }
         finally
         {
             _writer.Exit();
         }
     }
+
+    /// <summary>
+    /// The frozen version of <paramref name="version"/> while it is alive (frozen and not yet
+    /// released by its owner), or null. Any thread. A checkpointer finds its version this way
+    /// instead of keeping the reference that Freeze returns, which the barrier would have to store.
+    /// </summary>
+    public FrozenVersion? FindFrozen(Epoch version) => _versions.Find(version);
 
     /// <summary>
     /// Records that <paramref name="version"/> is durable (its checkpoint was confirmed). Later
@@ -361,7 +371,13 @@ public sealed class StateStore : IDisposable
         ThrowIfDisposed();
         _writer.Enter();
         _modifications++;
-        if (_nextFrozen is null)
+        if (_nextFrozen is { } next)
+        {
+            // The live root changes once a version, on its first write, which comes after the
+            // shell was made: keep the shell's hint current, so the barrier need not store it.
+            next.HintRoot(_table.Root);
+        }
+        else
         {
             PrepareFrozenShell();
         }
@@ -412,7 +428,15 @@ public sealed class StateStore : IDisposable
             return;
         }
 
-        OfferShell(NewFrozenShell());
+        // Handed its hints before it is offered: once offered, only the writer touches it. A racy
+        // read of the live root is fine here, as a stale hint only costs the barrier a store.
+        FrozenVersion shell = NewFrozenShell();
+        shell.HintRoot(_table.Root);
+        if (OfferShell(shell))
+        {
+            _versions.Stage(shell.Stream);
+        }
+
         if (Volatile.Read(ref _disposed) && Interlocked.Exchange(ref _nextFrozen, null) is not null)
         {
             _memory.ReleaseReference();
@@ -420,12 +444,15 @@ public sealed class StateStore : IDisposable
     }
 
     /// <summary>Makes <paramref name="shell"/> the next one, or drops it (its memory reference) if another is already there.</summary>
-    private void OfferShell(FrozenVersion shell)
+    private bool OfferShell(FrozenVersion shell)
     {
         if (Interlocked.CompareExchange(ref _nextFrozen, shell, null) is not null)
         {
             _memory.ReleaseReference();
+            return false;
         }
+
+        return true;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -74,6 +74,9 @@ internal sealed class PageTable
 
     public Epoch Live => _live;
 
+    /// <summary>The live root. Other threads may read it as a hint only (see FrozenVersion.HintRoot).</summary>
+    public PageTableNode Root => _root;
+
     /// <summary>The newest version known to be durable; dirty listings use it or a later base.</summary>
     public Epoch Confirmed => new(Volatile.Read(ref _confirmed));
 

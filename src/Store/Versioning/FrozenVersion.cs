@@ -23,14 +23,19 @@ namespace Store.Versioning;
 /// </remarks>
 public sealed class FrozenVersion : IFrozenPageSource, IDisposable
 {
-    private PageTableSnapshot _snapshot;
+    // The frozen page table, kept as its root and its scalar shape. The root is handed to the shell
+    // before the barrier (HintRoot), so that Activate stores a reference only when the hint went
+    // stale: on a cold path a reference store runs the GC's write barrier, and the barrier path's
+    // five of them were half of its pause (perf/README.md, "What is left", the cold barrier).
+    private PageTableNode? _root;
+    private Shape _shape;
     private readonly FrameMemory _memory;
     private readonly IndexGeometry _geometry;
     private readonly VersionRegistry _registry;
     // The store's: the last release makes the next barrier's shell. It keeps the store object, not
     // its frames, reachable while this version is.
     private readonly Action _prepareNextShell;
-    private readonly StreamState _stream = new(); // made with the shell, so Freeze allocates nothing
+    private readonly StreamState _stream; // made with the shell, so Freeze allocates nothing
     private int _leases = 1; // the owner's; Release drops it
     private int _released;
 
@@ -47,19 +52,41 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
         _geometry = geometry;
         _registry = registry;
         _prepareNextShell = prepareNextShell;
+        _stream = new StreamState(this);
+    }
+
+    /// <summary>
+    /// The live root as it is now, which the next freeze will most likely capture. Before the shell
+    /// is activated only: by the thread that makes the shell, then by the writer thread.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void HintRoot(PageTableNode root)
+    {
+        Debug.Assert(_shape.Version == Epoch.None, "only an inactive shell takes a hint");
+        if (!ReferenceEquals(_root, root))
+        {
+            _root = root;
+        }
     }
 
     /// <summary>Turns the shell into the frozen version of <paramref name="snapshot"/>. Writer thread, once.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // on the barrier's path, too rare to tier up
     internal void Activate(PageTableSnapshot snapshot)
     {
-        Debug.Assert(_snapshot.Root is null, "a shell is activated once");
-        _snapshot = snapshot;
+        Debug.Assert(_shape.Version == Epoch.None, "a shell is activated once");
+        if (!ReferenceEquals(_root, snapshot.Root))
+        {
+            _root = snapshot.Root; // the hint went stale (or none was given): the one reference store left
+        }
+
+        _shape = new Shape(snapshot.Height, snapshot.PageCount, snapshot.Version, snapshot.ConfirmedAtFreeze);
     }
 
-    public Epoch Version => _snapshot.Version;
+    private PageTableSnapshot Snapshot => new(_root!, _shape.Height, _shape.PageCount, _shape.Version, _shape.ConfirmedAtFreeze);
 
-    public Epoch ConfirmedAtFreeze => _snapshot.ConfirmedAtFreeze;
+    public Epoch Version => _shape.Version;
+
+    public Epoch ConfirmedAtFreeze => _shape.ConfirmedAtFreeze;
 
     public int PageSize => _geometry.PageSize;
 
@@ -67,7 +94,7 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
 
     public int MaxParallelism => _geometry.MaxParallelism;
 
-    public uint PageCount => _snapshot.PageCount;
+    public uint PageCount => _shape.PageCount;
 
     public bool IsReleased => Volatile.Read(ref _released) != 0;
 
@@ -168,7 +195,7 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
             // header line and first dirty line as it is listed: a stream's pages are scattered
             // over the mapping, and reading them one cold miss after another is most of its time.
             // Pages in the lookahead are above the watermark, so they stay protected.
-            var walker = new DirtyPageWalker(_snapshot, baseVersion);
+            var walker = new DirtyPageWalker(Snapshot, baseVersion);
             var ahead = new DirtyPage[StreamLookahead];
             int granuleShift = System.Numerics.BitOperations.Log2((uint)GranuleSize);
             int next = 0;
@@ -216,7 +243,7 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
         AcquireLease();
         try
         {
-            var walker = new DirtyPageWalker(_snapshot, baseVersion);
+            var walker = new DirtyPageWalker(Snapshot, baseVersion);
             while (walker.MoveNext())
             {
                 yield return walker.Current;
@@ -238,7 +265,7 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
         }
 
         using Lease lease = new(this);
-        ref readonly PageEntry entry = ref _snapshot.Entry(page);
+        ref readonly PageEntry entry = ref Snapshot.Entry(page);
         if (!_stream.Needs(page, entry.Written)) // always true before a stream starts
         {
             // Behind the stream, or a page it never lists: either may already hold newer bytes.
@@ -291,7 +318,7 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     private IndexReader<FrozenPages> Reader()
     {
         ThrowIfStreamed();
-        return new(new FrozenPages(_snapshot, _memory), _geometry);
+        return new(new FrozenPages(Snapshot, _memory), _geometry);
     }
 
     private Action LeaseReleaser => ReleaseLease;
@@ -349,6 +376,9 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     }
 
     /// <summary>A frozen tree's pages: a tree walk per page, from any thread.</summary>
+    /// <summary>A frozen page table's scalars: no reference, so storing them needs no write barrier.</summary>
+    private readonly record struct Shape(int Height, uint PageCount, Epoch Version, Epoch ConfirmedAtFreeze);
+
     private readonly struct FrozenPages(PageTableSnapshot snapshot, FrameMemory memory) : IPageSource
     {
         public ReadOnlySpan<byte> Read(PageId page) => memory.Frame(snapshot.Entry(page).Frame);

@@ -15,11 +15,14 @@ namespace Store.Versioning;
 /// (Volatile.Read, an acquire) before it decides to change a page in place. A stale watermark is
 /// lower, which only makes the writer copy a page it could have written in place.
 /// </remarks>
-internal sealed class StreamState
+internal sealed class StreamState(FrozenVersion owner)
 {
     private uint _watermark;
     private int _claimed;
     private int _started;
+
+    /// <summary>The version this stream belongs to (the registry holds streams, and finds versions through them).</summary>
+    public FrozenVersion Owner { get; } = owner;
 
     /// <summary>True once a stream began; until then the version may be read anywhere.</summary>
     public bool Started => Volatile.Read(ref _started) != 0;

@@ -19,7 +19,11 @@ namespace Store.Versioning;
 internal sealed class VersionRegistry
 {
     // The barrier touches this object and one array, nothing else. Each slot pairs a version with
-    // its stream, so adding one writes a single array.
+    // its stream, so adding one writes a single array. Slots [0, _count) are the alive versions;
+    // slot _count holds the stream of the next barrier's shell, staged when the shell was made
+    // (Stage), so that the barrier writes only the version there: a reference store would run the
+    // GC's write barrier, whose cold code and card line cost a cold barrier about 1 µs
+    // (perf/README.md, "What is left", the cold barrier).
     private readonly AliveVersion[] _alive = new AliveVersion[64];
 
     // Why a spin lock in this object rather than a Monitor: a cold barrier pays every cache line it
@@ -32,7 +36,6 @@ internal sealed class VersionRegistry
     private int _count;
     private TaskCompletionSource? _released; // created only when someone waits: a release allocates nothing
     private uint _newestAlive;
-    private StreamState? _newestStream; // the newest alive version's stream: Needs' lock-free answer while it has not started
     private int _generation;
 
     public Epoch NewestAlive => new(Volatile.Read(ref _newestAlive));
@@ -71,10 +74,41 @@ internal sealed class VersionRegistry
         }
 
         Debug.Assert(_count == 0 || _alive[_count - 1].Version < version, "versions are frozen in increasing order");
-        _alive[_count++] = new AliveVersion(version, stream);
-        Volatile.Write(ref _newestStream, stream);
+        ref AliveVersion slot = ref _alive[_count];
+        if (!ReferenceEquals(slot.Stream, stream))
+        {
+            slot.Stream = stream; // not staged (a shell made before the last barrier took the slot, or dropped): one reference store
+        }
+
+        slot.Version = version;
+        _count++;
         Volatile.Write(ref _newestAlive, version.Value);
         return true;
+    }
+
+    /// <summary>Stages the stream of the shell the next <see cref="TryAdd"/> will most likely get. Any thread.</summary>
+    public void Stage(StreamState stream)
+    {
+        using Gate gate = new(ref _gate);
+        if (_count < _alive.Length)
+        {
+            _alive[_count].Stream = stream;
+        }
+    }
+
+    /// <summary>The alive frozen version of <paramref name="version"/>, or null. Any thread.</summary>
+    public FrozenVersion? Find(Epoch version)
+    {
+        using Gate gate = new(ref _gate);
+        for (int i = 0; i < _count; i++)
+        {
+            if (_alive[i].Version == version)
+            {
+                return _alive[i].Stream!.Owner;
+            }
+        }
+
+        return null;
     }
 
     public void Remove(Epoch version)
@@ -89,9 +123,11 @@ internal sealed class VersionRegistry
             }
 
             Debug.Assert(index < _count, "a frozen version is released exactly once");
-            Array.Copy(_alive, index + 1, _alive, index, _count - index - 1);
-            _alive[--_count] = default;
-            Volatile.Write(ref _newestStream, _count == 0 ? null : _alive[_count - 1].Stream);
+            // The staged slot (at _count, when there is room for one) moves down with the alive ones.
+            int end = Math.Min(_count + 1, _alive.Length);
+            Array.Copy(_alive, index + 1, _alive, index, end - index - 1);
+            _alive[end - 1] = default;
+            _count--;
             Volatile.Write(ref _newestAlive, _count == 0 ? 0 : _alive[_count - 1].Version.Value);
             Interlocked.Increment(ref _generation);
             signal = _released;
@@ -111,9 +147,12 @@ internal sealed class VersionRegistry
     public bool Needs(Pages.PageId page, Epoch written)
     {
         // The newest alive version sees every frame the writer asks about (written <= NewestAlive).
-        // If its stream has not started, it needs the frame: no lock. A stale read here names a
-        // version that was newest a moment ago, which at worst makes the writer copy once more.
-        if (Volatile.Read(ref _newestStream) is not { Started: true })
+        // If its stream has not started, it needs the frame: no lock. The read races with a release
+        // that shifts the slots, so it may name another version's stream, a staged one, or none;
+        // each answer it can give without the lock is "copy", which is always safe, and a started
+        // stream sends it to the exact answer under the lock.
+        int count = Volatile.Read(ref _count);
+        if (count == 0 || _alive[count - 1].Stream is not { Started: true })
         {
             return true;
         }
@@ -121,7 +160,7 @@ internal sealed class VersionRegistry
         using Gate gate = new(ref _gate);
         for (int i = _count - 1; i >= 0 && _alive[i].Version >= written; i--)
         {
-            if (_alive[i].Stream.Needs(page, written))
+            if (_alive[i].Stream!.Needs(page, written))
             {
                 return true;
             }
@@ -144,7 +183,11 @@ internal sealed class VersionRegistry
         return _count;
     }
 
-    private readonly record struct AliveVersion(Epoch Version, StreamState Stream);
+    private struct AliveVersion
+    {
+        public Epoch Version;
+        public StreamState? Stream; // null only in a slot never staged or filled
+    }
 
     /// <summary>Holds <see cref="_gate"/> for a using block.</summary>
     private readonly ref struct Gate

@@ -5,19 +5,14 @@ using Store.Pages;
 using Store.Versioning;
 using Xunit.Abstractions;
 
+using static Store.Tests.TestInfrastructure.TestKeys;
+
 namespace Store.Tests.Index;
 
 /// <summary>The writer's bucket map always says what the directory pages say, and a restore refuses pages it cannot map.</summary>
 public sealed class BucketMapTests(ITestOutputHelper output)
 {
     private const int Keys = 60_000;
-
-    private static byte[] Key(long i)
-    {
-        byte[] key = new byte[8];
-        BinaryPrimitives.WriteInt64LittleEndian(key, i);
-        return key;
-    }
 
     /// <summary>Every key's group root and first bucket page, through the map and through the pages.</summary>
     private static void AssertMapMatchesPages(StateStore store, BucketMap map, int keys)

@@ -1,5 +1,6 @@
-using System.Buffers.Binary;
 using Store.Versioning;
+
+using static Store.Tests.TestInfrastructure.TestKeys;
 
 namespace Store.Tests.Versioning;
 
@@ -10,13 +11,6 @@ namespace Store.Tests.Versioning;
 /// </summary>
 public sealed class ShellHintTests
 {
-    private static byte[] Key(long id)
-    {
-        byte[] key = new byte[8];
-        BinaryPrimitives.WriteInt64LittleEndian(key, id);
-        return key;
-    }
-
     private static long CountEntries(FrozenVersion frozen)
     {
         long count = 0;

@@ -312,8 +312,9 @@ internal sealed class PageTable
         }
 
         Debug.Assert(node.IsLeaf, "the walk ends at a leaf");
-        _leafEntries[page.Value >> PageTableNode.FanoutBits] = AddressOf(node.Entries!);
-        _liveLeaves[page.Value >> PageTableNode.FanoutBits] = _live.Value;
+        uint range = page.Value >> PageTableNode.FanoutBits;
+        _leafEntries[range] = AddressOf(node.Entries!);
+        _liveLeaves[range] = _live.Value;
         return node;
     }
 

@@ -63,6 +63,13 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     internal void HintRoot(PageTableNode root)
     {
         Debug.Assert(_shape.Version == Epoch.None, "only an inactive shell takes a hint");
+        KeepRoot(root);
+    }
+
+    /// <summary>Stores <paramref name="root"/> only if it is not the one held: a reference store runs the GC's write barrier.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void KeepRoot(PageTableNode root)
+    {
         if (!ReferenceEquals(_root, root))
         {
             _root = root;
@@ -74,11 +81,7 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     internal void Activate(PageTableSnapshot snapshot)
     {
         Debug.Assert(_shape.Version == Epoch.None, "a shell is activated once");
-        if (!ReferenceEquals(_root, snapshot.Root))
-        {
-            _root = snapshot.Root; // the hint went stale (or none was given): the one reference store left
-        }
-
+        KeepRoot(snapshot.Root); // stores only if the hint went stale, or none was given
         _shape = new Shape(snapshot.Height, snapshot.PageCount, snapshot.Version, snapshot.ConfirmedAtFreeze);
     }
 

@@ -19,7 +19,7 @@ public sealed record CheckpointOptions
     /// <remarks>
     /// Why 32: a forced full checkpoint rewrites the whole state, so with small deltas it is most
     /// of what checkpoints write, and while it is in flight the next barrier waits. At 10M keys
-    /// and 1% uniform updates per checkpoint (perf/README.md, main job), a bound of 8 made Store
+    /// and 1% uniform updates per checkpoint (perf/HISTORY.md, main job), a bound of 8 made Store
     /// write 35× the logical change overall and cost a third of its update throughput, while each
     /// delta adds about 20–30 ms to a restore of 0.3 s. At 32 the worst restore of that workload
     /// is about 1.1 s, and MaxDeltaRatio still bounds the bytes a restore reads.

@@ -190,7 +190,7 @@ public sealed partial class Checkpointer : IFlushTarget, IDisposable
     /// for tiered compilation to promote it (30 calls, then a background re-compile), so it would
     /// otherwise run as unoptimized tier-0 code for the first 30 checkpoints at least, where each
     /// property access is a call through a counting stub. That doubled the main job's pause
-    /// (p50 5.0–5.9 µs against 2.1–2.6 µs, perf/README.md "The barrier as tier-0 code").
+    /// (p50 5.0–5.9 µs against 2.1–2.6 µs, perf/HISTORY.md "The barrier as tier-0 code").
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Task<CheckpointResult> Barrier(CheckpointId id, bool forceFull = false)

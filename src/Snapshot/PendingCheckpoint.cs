@@ -55,7 +55,7 @@ internal sealed class PendingCheckpoint
     /// <summary>
     /// The barrier's synchronous part, computed off the barrier: converting timestamps to a
     /// TimeSpan inside it was a call into code that runs too rarely to be warm (0.2–2.9 µs of the
-    /// first barriers' pause, perf/README.md "The barrier's cold lines").
+    /// first barriers' pause, perf/HISTORY.md "The barrier's cold lines").
     /// </summary>
     public TimeSpan SyncDuration => Stopwatch.GetElapsedTime(BarrierTimestamp, SyncEndTimestamp);
 

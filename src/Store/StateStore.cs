@@ -411,7 +411,7 @@ public sealed class StateStore : IDisposable
     /// frozen version's last release, so that a barrier with no write since the one before (an
     /// idle operator) finds a shell too instead of allocating one. An allocation on the barrier
     /// refills the GC's allocation context every 73 shells, which on fresh heap memory cost
-    /// 4–9 µs (perf/README.md, "Idle barriers allocate nothing").
+    /// 4–9 µs (perf/HISTORY.md, "Idle barriers allocate nothing").
     /// </summary>
     /// <remarks>
     /// The caller holds a reference on the frame memory (the store itself, or the releasing

@@ -23,7 +23,7 @@ namespace Snapshot.Format;
 /// <remarks>
 /// Why: in format 2 each sparsely written page was a record of its own, a 20-byte header and a
 /// 4-byte prefix per extent. At 8-byte values (about one changed byte per update) those were 74%
-/// of an incremental checkpoint, and the changed bytes 4% (perf/README.md, "Four exact extents
+/// of an incremental checkpoint, and the changed bytes 4% (perf/HISTORY.md, "Four exact extents
 /// per page"). An entry here is typically 8 bytes: gap, key group, version and count one byte each,
 /// an offset in two, a length in one, then the byte itself. The price is the checksum's reach: a
 /// damaged batch is reported once, at its record, and a reader cannot tell which of its pages the

@@ -20,7 +20,7 @@ namespace Snapshot.Reading;
 /// commute. Calls with rising limits therefore give the same pages as applying each file whole, one
 /// after the other.</para>
 /// <para>Why: applied file after file, a delta's patches each land on a random page of a store
-/// larger than any cache, about 300 ns a page (perf/README.md, "Restore re-measured"). Folded into
+/// larger than any cache, about 300 ns a page (perf/HISTORY.md, "Restore re-measured"). Folded into
 /// the full file's pass, they land on pages the full file's checksum has just read.</para>
 /// </remarks>
 internal sealed class ChainPatcher : IDisposable

@@ -17,7 +17,7 @@ namespace Snapshot.Reading;
 /// <para>Read-ahead (restore): a dedicated thread reads up to <see cref="ReadAheadChunks"/> chunks
 /// ahead while the reader verifies and applies the ones it has. The read system call itself is a
 /// copy out of the page cache, about as long as verifying and applying the same bytes (restore
-/// phases in perf/README.md), so on two cores the two halves overlap instead of adding up.</para>
+/// phases in perf/HISTORY.md), so on two cores the two halves overlap instead of adding up.</para>
 /// Threading: <see cref="Next"/> and <see cref="Return"/> belong to the reader's thread; the
 /// read-ahead thread only fills buffers and hands them over through a bounded queue.
 /// </remarks>

@@ -27,7 +27,7 @@ namespace Snapshot.Reading;
 /// <see cref="DataFileReader"/>, the record formats and the store's loader) are marked
 /// AggressiveOptimization: a process restores once, at start. Under tiered compilation those
 /// methods would run as unoptimized tier-0 code until 30 calls and a background re-compile later,
-/// which is a good part of a 0.4 s restore (perf/README.md, "The restore as tier-0 code").</para>
+/// which is a good part of a 0.4 s restore (perf/HISTORY.md, "The restore as tier-0 code").</para>
 /// <para>Invariant: the read thread has finished before <see cref="Apply"/> returns or throws,
 /// because the pages it writes belong to a store that an abandoned restore disposes.</para>
 /// </remarks>
@@ -194,7 +194,7 @@ internal static class FullFileRestore
         // Memory takes a pinning GC handle per header per read (64 per batch). In the checkpoint
         // bench's process, reads of this shape with per-read handles took 0.42–0.56 s for the 549 MB
         // full file in 13 of 18 reps, and 0.13–0.16 s in every rep with pre-pinned headers
-        // (perf/README.md, "What direct reads of page images would give").
+        // (perf/HISTORY.md, "What direct reads of page images would give").
         public readonly byte[] Headers = GC.AllocateArray<byte>(PagesPerBatch * PageRecordHeader.Size, pinned: true);
         public readonly List<Memory<byte>> Buffers = new(2 * PagesPerBatch);
         public readonly ManualResetEventSlim Done = new();

@@ -15,7 +15,7 @@ namespace Store.Index;
 /// <para>Why: reaching a bucket through the pages is a chain of seven dependent loads (group-table
 /// frame, root id, root frame, level and split, directory page id, directory frame, directory
 /// entry), each behind the one before. With hot keys that chain was about 20 of a lookup's 36 ns
-/// (perf/README.md, "The writer's bucket map"). Here it is two: the group's entry, then its bucket.</para>
+/// (perf/HISTORY.md, "The writer's bucket map"). Here it is two: the group's entry, then its bucket.</para>
 /// <para>Invariant: for every key group, the map equals what the live pages say. Page ids of
 /// roots, directories and first bucket pages never change once written (copy-on-write moves a
 /// page to another frame, never to another id), so only two things change the map: a group's

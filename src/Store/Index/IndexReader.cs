@@ -139,7 +139,7 @@ internal readonly struct IndexReader<TPages> where TPages : struct, IPageSource
     // JIT sizes its inlining budget by the method it compiles, and StateStore.TryGet, a few lines,
     // ran out of it inside this one. Half the lookup then ran as calls (Read, Find, the frame's
     // address, the record's fields), and a hot Get cost 75 ns where the lookup alone took 35
-    // (perf/README.md, "The writer's bucket map").
+    // (perf/HISTORY.md, "The writer's bucket map").
     [MethodImpl(MethodImplOptions.NoInlining)]
     public bool TryGet(ReadOnlySpan<byte> key, Span<byte> destination, out int valueLength)
     {

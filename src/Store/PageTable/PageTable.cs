@@ -37,7 +37,7 @@ namespace Store.PageTable;
 /// tree's entry frame for every page; allocation and copy-on-write are the only places a frame changes.
 /// Why frame indexes and not addresses: 8-byte addresses saved the segment arithmetic, 12–14% of a
 /// lookup's CPU with hot keys, but at 10M keys the twice larger array made Get, Put and RMW 1–4%
-/// slower (perf/README.md, "Frame indexes against addresses"). Since frames lie in one reserved
+/// slower (perf/HISTORY.md, "Frame indexes against addresses"). Since frames lie in one reserved
 /// range, an index becomes its address with a shift and an add (<see cref="FrameMemory.Address"/>).</para>
 /// Writer thread only, except <see cref="Confirm"/>.
 /// </remarks>

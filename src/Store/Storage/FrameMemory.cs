@@ -30,7 +30,7 @@ namespace Store.Storage;
 /// <para>Why one reservation: with a table of segment bases, every page read loaded its segment's
 /// base before the page, a dependent load four times per lookup. Computing the address made Get,
 /// Put and RMW 6–12% faster over a hot key set and changed nothing at 10M uniform keys
-/// (perf/README.md, "Frames in one reserved range").</para>
+/// (perf/HISTORY.md, "Frames in one reserved range").</para>
 /// <para>The reservation is at most <see cref="MaxReservedBytes"/> (1 TiB), less if the process
 /// cannot get that much address space; it bounds the store's size, and growing past it is a clear
 /// error. x86-64 gives a process 128 TiB, so over a hundred stores fit one process.</para>

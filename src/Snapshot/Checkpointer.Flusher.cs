@@ -58,19 +58,20 @@ public sealed partial class Checkpointer
     private async Task WriteAndCommitAsync(PendingCheckpoint pending)
     {
         Epoch version = pending.FrozenEpoch;
-        // The barrier froze this version and this checkpoint owns it, so it is alive until released below.
-        FrozenVersion frozen = _store.FindFrozen(version) ?? throw new InvalidOperationException(
-            $"Invariant broken: the frozen version {version.Value} of checkpoint {pending.Id} is not alive before its checkpoint released it.");
-        if (pending.IsCancelled)
-        {
-            frozen.Release();
-            FinishCancelled(pending);
-            return;
-        }
-
         string? path = null;
         try
         {
+            // The barrier froze this version and this checkpoint owns it, so it is alive until
+            // released below. Inside the try: should that ever not hold, the checkpoint fails
+            // (its task faults, its base is unprotected) instead of the flusher.
+            FrozenVersion frozen = _store.FindFrozen(version) ?? throw new InvalidOperationException(
+                $"Invariant broken: the frozen version {version.Value} of checkpoint {pending.Id} is not alive before its checkpoint released it.");
+            if (pending.IsCancelled)
+            {
+                frozen.Release();
+                throw new OperationCanceledException();
+            }
+
             DataFileId fileId = TakeSpareFile();
             path = _files.DataPath(fileId);
             var header = new DataFileHeader(
@@ -198,6 +199,11 @@ public sealed partial class Checkpointer
 
     private void TryPrepareSpareFile()
     {
+        if (_spare is not null)
+        {
+            return; // still unused (the checkpoint before was cancelled before it took one): another would leak
+        }
+
         try
         {
             PrepareSpareFile();

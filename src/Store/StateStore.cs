@@ -285,9 +285,10 @@ public sealed class StateStore : IDisposable
     }
 
     /// <summary>
-    /// The frozen version of <paramref name="version"/> while it is alive (frozen and not yet
-    /// released by its owner), or null. Any thread. A checkpointer finds its version this way
-    /// instead of keeping the reference that Freeze returns, which the barrier would have to store.
+    /// The frozen version of <paramref name="version"/> once Freeze has returned it and until its
+    /// owner releases it, or null. Any thread. A checkpointer finds its version this way instead of
+    /// keeping the reference that Freeze returns, which the barrier would have to store. The version
+    /// still belongs to whoever froze it: only the owner may release it.
     /// </summary>
     public FrozenVersion? FindFrozen(Epoch version) => _versions.Find(version);
 

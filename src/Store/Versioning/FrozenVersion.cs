@@ -38,6 +38,7 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     private readonly StreamState _stream; // made with the shell, so Freeze allocates nothing
     private int _leases = 1; // the owner's; Release drops it
     private int _released;
+    private uint _activated; // the version, published once Activate has filled the shell in (see IsActivatedAs)
 
     /// <summary>
     /// Creates an inactive shell; <see cref="Activate"/> makes it a version. The store allocates the
@@ -83,7 +84,15 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
         Debug.Assert(_shape.Version == Epoch.None, "a shell is activated once");
         KeepRoot(snapshot.Root); // stores only if the hint went stale, or none was given
         _shape = new Shape(snapshot.Height, snapshot.PageCount, snapshot.Version, snapshot.ConfirmedAtFreeze);
+        Volatile.Write(ref _activated, snapshot.Version.Value); // last: after it, the root and shape are complete
     }
+
+    /// <summary>
+    /// True once this shell is the activated version <paramref name="version"/>. The registry lists
+    /// a version before the barrier activates its shell (the copy-on-write rule must see it first),
+    /// so a lookup from another thread checks this before it hands the version out.
+    /// </summary>
+    internal bool IsActivatedAs(Epoch version) => Volatile.Read(ref _activated) == version.Value;
 
     private PageTableSnapshot Snapshot => new(_root!, _shape.Height, _shape.PageCount, _shape.Version, _shape.ConfirmedAtFreeze);
 
@@ -378,7 +387,6 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
         public void Dispose() => _owner.ReleaseLease();
     }
 
-    /// <summary>A frozen tree's pages: a tree walk per page, from any thread.</summary>
     /// <summary>A frozen page table's scalars: no reference, so storing them needs no write barrier.</summary>
     private readonly record struct Shape(int Height, uint PageCount, Epoch Version, Epoch ConfirmedAtFreeze);
 

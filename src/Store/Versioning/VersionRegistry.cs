@@ -96,7 +96,10 @@ internal sealed class VersionRegistry
         }
     }
 
-    /// <summary>The alive frozen version of <paramref name="version"/>, or null. Any thread.</summary>
+    /// <summary>
+    /// The frozen version of <paramref name="version"/> once its barrier has activated it and while
+    /// its owner has not released it; otherwise null. Any thread.
+    /// </summary>
     public FrozenVersion? Find(Epoch version)
     {
         using Gate gate = new(ref _gate);
@@ -104,7 +107,10 @@ internal sealed class VersionRegistry
         {
             if (_alive[i].Version == version)
             {
-                return _alive[i].Stream!.Owner;
+                // Listed before its shell is filled in (TryAdd precedes Activate), and listed until
+                // its last reader is done, after the owner's Release.
+                FrozenVersion owner = _alive[i].Stream!.Owner;
+                return owner.IsActivatedAs(version) && !owner.IsReleased ? owner : null;
             }
         }
 

@@ -390,6 +390,7 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     /// <summary>A frozen page table's scalars: no reference, so storing them needs no write barrier.</summary>
     private readonly record struct Shape(int Height, uint PageCount, Epoch Version, Epoch ConfirmedAtFreeze);
 
+    /// <summary>A frozen tree's pages: a tree walk per page, from any thread.</summary>
     private readonly struct FrozenPages(PageTableSnapshot snapshot, FrameMemory memory) : IPageSource
     {
         public ReadOnlySpan<byte> Read(PageId page) => memory.Frame(snapshot.Entry(page).Frame);

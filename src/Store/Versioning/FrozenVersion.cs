@@ -38,7 +38,7 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     private readonly StreamState _stream; // made with the shell, so Freeze allocates nothing
     private int _leases = 1; // the owner's; Release drops it
     private int _released;
-    private uint _activated; // the version, published once Activate has filled the shell in (see IsActivatedAs)
+    private uint _version; // Epoch.None until Activate publishes it, last, once the root and shape are set (see IsActivatedAs)
 
     /// <summary>
     /// Creates an inactive shell; <see cref="Activate"/> makes it a version. The store allocates the
@@ -63,7 +63,7 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void HintRoot(PageTableNode root)
     {
-        Debug.Assert(_shape.Version == Epoch.None, "only an inactive shell takes a hint");
+        Debug.Assert(Version == Epoch.None, "only an inactive shell takes a hint");
         KeepRoot(root);
     }
 
@@ -81,10 +81,10 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // on the barrier's path, too rare to tier up
     internal void Activate(PageTableSnapshot snapshot)
     {
-        Debug.Assert(_shape.Version == Epoch.None, "a shell is activated once");
+        Debug.Assert(Version == Epoch.None, "a shell is activated once");
         KeepRoot(snapshot.Root); // stores only if the hint went stale, or none was given
-        _shape = new Shape(snapshot.Height, snapshot.PageCount, snapshot.Version, snapshot.ConfirmedAtFreeze);
-        Volatile.Write(ref _activated, snapshot.Version.Value); // last: after it, the root and shape are complete
+        _shape = new Shape(snapshot.Height, snapshot.PageCount, snapshot.ConfirmedAtFreeze);
+        Volatile.Write(ref _version, snapshot.Version.Value); // last: after it, the root and shape are complete
     }
 
     /// <summary>
@@ -92,11 +92,11 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     /// a version before the barrier activates its shell (the copy-on-write rule must see it first),
     /// so a lookup from another thread checks this before it hands the version out.
     /// </summary>
-    internal bool IsActivatedAs(Epoch version) => Volatile.Read(ref _activated) == version.Value;
+    internal bool IsActivatedAs(Epoch version) => Volatile.Read(ref _version) == version.Value;
 
-    private PageTableSnapshot Snapshot => new(_root!, _shape.Height, _shape.PageCount, _shape.Version, _shape.ConfirmedAtFreeze);
+    private PageTableSnapshot Snapshot => new(_root!, _shape.Height, _shape.PageCount, Version, _shape.ConfirmedAtFreeze);
 
-    public Epoch Version => _shape.Version;
+    public Epoch Version => new(Volatile.Read(ref _version));
 
     public Epoch ConfirmedAtFreeze => _shape.ConfirmedAtFreeze;
 
@@ -388,7 +388,7 @@ public sealed class FrozenVersion : IFrozenPageSource, IDisposable
     }
 
     /// <summary>A frozen page table's scalars: no reference, so storing them needs no write barrier.</summary>
-    private readonly record struct Shape(int Height, uint PageCount, Epoch Version, Epoch ConfirmedAtFreeze);
+    private readonly record struct Shape(int Height, uint PageCount, Epoch ConfirmedAtFreeze);
 
     /// <summary>A frozen tree's pages: a tree walk per page, from any thread.</summary>
     private readonly struct FrozenPages(PageTableSnapshot snapshot, FrameMemory memory) : IPageSource
